@@ -26,6 +26,7 @@ mod level;
 mod process;
 mod quality;
 mod review;
+mod review_decision;
 mod tables;
 mod values;
 
@@ -48,6 +49,7 @@ pub use process::{
 };
 pub use quality::{QualityCheck, QualityCode};
 pub use review::{ReviewKind, ReviewStatus};
+pub use review_decision::{DocumentVerdict, ReviewDecision, ReviewRecord};
 pub use tables::{ISO_3166_ALPHA2, USPS_CODES};
 pub use values::{
     Address, AddressLine, AddressRegion, CountryCode, DateOfBirth, DueDiligence, Email,
