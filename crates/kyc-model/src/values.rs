@@ -205,19 +205,7 @@ impl Phone {
                 "must be in E.164 format: + then the country code and number, 8-15 digits",
             ));
         }
-        let possible = phonenumber::parse(None, raw).ok().is_some_and(|number| {
-            let national = number.national().to_string();
-            number
-                .metadata(&phonenumber::metadata::DATABASE)
-                .is_some_and(|meta| {
-                    let len = u16::try_from(national.len()).unwrap_or(u16::MAX);
-                    meta.descriptors()
-                        .general()
-                        .possible_length()
-                        .contains(&len)
-                })
-        });
-        if !possible {
+        if !is_possible_e164(raw) {
             return Err(ModelError::invalid(
                 "possible_number",
                 "is not a possible phone number for its country code",
@@ -232,6 +220,52 @@ impl Phone {
         let id = number.country().id()?;
         CountryCode::parse(id.as_ref()).ok()
     }
+}
+
+/// Whether `raw` (already `+` and digits) is a possible number in canonical E.164 form, as
+/// libphonenumber's `isPossibleNumber` would say: the calling code exists and the national
+/// number has a length some number type of one of its regions allows. The metadata leaves
+/// the general descriptor's lengths empty (they are the union of the types' lengths), so the
+/// union is taken here. Local-only lengths are not enough: E.164 numbers are dialled from abroad.
+fn is_possible_e164(raw: &str) -> bool {
+    let Ok(number) = phonenumber::parse(None, raw) else {
+        return false;
+    };
+    let code = number.code().value();
+    let national = number.national().to_string();
+    // The parser strips national prefixes and other noise: only the canonical form is stored,
+    // so that equal numbers are equal strings.
+    let canonical = raw
+        .strip_prefix('+')
+        .and_then(|d| d.strip_prefix(code.to_string().as_str()))
+        == Some(national.as_str());
+    let Ok(len) = u16::try_from(national.len()) else {
+        return false;
+    };
+    canonical
+        && phonenumber::metadata::DATABASE
+            .by_code(&code)
+            .is_some_and(|regions| {
+                regions.iter().any(|meta| {
+                    let d = meta.descriptors();
+                    [
+                        Some(d.general()),
+                        d.fixed_line(),
+                        d.mobile(),
+                        d.toll_free(),
+                        d.premium_rate(),
+                        d.shared_cost(),
+                        d.personal_number(),
+                        d.voip(),
+                        d.pager(),
+                        d.uan(),
+                        d.voicemail(),
+                    ]
+                    .into_iter()
+                    .flatten()
+                    .any(|desc| desc.possible_length().contains(&len))
+                })
+            })
 }
 
 /// A US Social Security Number (write-only: no serde, no `Display`): nine digits, written `123456789` or `123-45-6789` on input and
