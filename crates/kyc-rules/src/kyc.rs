@@ -13,8 +13,12 @@
 //! - `data-mismatch` for everything else (ZIP not of the state, impossible SSN ranges, too old, a
 //!   birth date in the future, a phone number no carrier could hold).
 
-use kyc_model::{Address, AddressRegion, DateOfBirth, PersonName, Phone, ProcessReason, Ssn};
-use time::Date;
+use kyc_model::{
+    Address, AddressRegion, DateOfBirth, PersonName, PersonalData, Phone, ProcessReason, Ssn,
+};
+use time::{Date, OffsetDateTime};
+
+use crate::ImportOutput;
 
 /// Why a value failed a KYC rule. `rule` is stable and never contains the value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,7 +42,7 @@ impl std::fmt::Display for SemanticFailure {
 }
 
 /// Every rule name this module can return, for documentation and exhaustive tests.
-pub const RULES: [&str; 11] = [
+pub const RULES: [&str; 14] = [
     "name_test_pattern",
     "phone_not_valid",
     "zip_state_mismatch",
@@ -50,6 +54,9 @@ pub const RULES: [&str; 11] = [
     "future_birth_date",
     "age_under_18",
     "age_over_99",
+    "document_expired",
+    "verified_in_future",
+    "import_mismatch",
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -466,4 +473,70 @@ pub fn check_date_of_birth(dob: DateOfBirth, today: Date) -> Result<(), Semantic
     } else {
         Ok(())
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Imported verifications (SPEC §7)
+// ---------------------------------------------------------------------------------------------
+
+/// Fails an imported verification that cannot be trusted as of `now`: a document that expired
+/// before today (`document_expired`, `expired-document`; valid through its expiry day), a
+/// verification time in the future (`verified_in_future`, `data-mismatch`), or a person the
+/// date-of-birth rule refuses (`age_under_18`, `age_over_99`, `future_birth_date`).
+pub fn check_import(output: &ImportOutput, now: OffsetDateTime) -> Result<(), SemanticFailure> {
+    let today = now.date();
+    if output.document.expires_at.is_some_and(|d| d < today) {
+        return Err(SemanticFailure::new(
+            ProcessReason::ExpiredDocument,
+            "document_expired",
+        ));
+    }
+    if output.verified_at > now {
+        return Err(SemanticFailure::new(
+            ProcessReason::DataMismatch,
+            "verified_in_future",
+        ));
+    }
+    check_date_of_birth(output.person.birthdate, today)
+}
+
+/// Fails an imported verification of someone else (`import_mismatch`, `data-mismatch`): the
+/// family name must equal the last name, the given name the first name (or first and middle
+/// names), ignoring case; a birth date on both sides must be equal. Accents are not folded:
+/// a provider reads them off the document, so "Jose" for "José" is a mismatch to review.
+pub fn check_import_matches(
+    output: &ImportOutput,
+    person: &PersonalData,
+) -> Result<(), SemanticFailure> {
+    let fail = SemanticFailure::new(ProcessReason::DataMismatch, "import_mismatch");
+    let given = output.person.given_name.as_str();
+    let first = person.first_name.as_str();
+    let given_ok = eq_caseless(given, first)
+        || person.middle_name.as_ref().is_some_and(|middle| {
+            given.len() > first.len()
+                && given.is_char_boundary(first.len())
+                && eq_caseless(&given[..first.len()], first)
+                && given[first.len()..]
+                    .strip_prefix(' ')
+                    .is_some_and(|rest| eq_caseless(rest, middle.as_str()))
+        });
+    let family_ok = eq_caseless(
+        output.person.family_name.as_str(),
+        person.last_name.as_str(),
+    );
+    let birth_ok = person
+        .date_of_birth
+        .is_none_or(|d| d == output.person.birthdate);
+    if given_ok && family_ok && birth_ok {
+        Ok(())
+    } else {
+        Err(fail)
+    }
+}
+
+/// Unicode case-insensitive equality without allocating.
+fn eq_caseless(a: &str, b: &str) -> bool {
+    a.chars()
+        .flat_map(char::to_lowercase)
+        .eq(b.chars().flat_map(char::to_lowercase))
 }

@@ -25,3 +25,20 @@
 //! ```
 
 pub mod kyc;
+
+mod business;
+mod error;
+mod fields;
+mod json;
+mod personal;
+mod session;
+
+pub use business::{
+    BUSINESS_FIELDS, BusinessPatch, TaxIdInput, parse_business_create, parse_business_patch,
+};
+pub use error::{RulesError, Violation};
+pub use personal::{PERSONAL_FIELDS, PersonalPatch, parse_personal_create, parse_personal_patch};
+pub use session::{
+    DocumentNumber, ImportDocument, ImportDocumentType, ImportOutput, ImportPerson,
+    KycSessionRequest, RedirectUri, parse_kyc_session,
+};

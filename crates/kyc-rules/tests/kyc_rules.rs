@@ -1,5 +1,8 @@
 //! Table-driven tests of the semantic KYC rules.
-#![expect(clippy::unwrap_used, reason = "fixture helpers: a bad fixture should fail the test")]
+#![expect(
+    clippy::unwrap_used,
+    reason = "fixture helpers: a bad fixture should fail the test"
+)]
 
 use kyc_model::{
     Address, AddressLine, AddressRegion, CountryCode, DateOfBirth, PersonName, Phone, PostalCode,
