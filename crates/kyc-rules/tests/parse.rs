@@ -1,6 +1,7 @@
 //! Request parsing: every violation with its field path and rule.
 #![expect(
     clippy::unwrap_used,
+    clippy::panic,
     reason = "fixture helpers: a bad fixture should fail the test"
 )]
 
