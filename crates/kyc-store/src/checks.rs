@@ -1,0 +1,88 @@
+//! KYC check results. Outcomes name rules, never values, so they are stored as plain JSON.
+
+use diesel::prelude::*;
+use kyc_model::{KycCheck, PersonalIdentityId, TenantId};
+
+use crate::{
+    DbConnection, StoreError,
+    schema::kyc_checks::{self, dsl as c},
+    ts,
+    util::{from_json, parse_id, to_json},
+};
+
+const TABLE: &str = "kyc_checks";
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = kyc_checks)]
+struct CheckRow {
+    id: String,
+    tenant_id: String,
+    identity_id: String,
+    verifier: String,
+    performed_at: i64,
+    outcomes_json: String,
+}
+
+impl TryFrom<CheckRow> for KycCheck {
+    type Error = StoreError;
+
+    fn try_from(row: CheckRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: parse_id(&row.id, TABLE, "id")?,
+            identity_id: parse_id(&row.identity_id, TABLE, "identity_id")?,
+            verifier: row.verifier,
+            performed_at: ts::from_ms(row.performed_at, TABLE, "performed_at")?,
+            outcomes: from_json(&row.outcomes_json, TABLE, "outcomes_json")?,
+        })
+    }
+}
+
+/// Records a check of a live personal identity of `tenant`. `performed_at` is kept to the
+/// millisecond (use [`crate::now`]).
+#[tracing::instrument(skip_all, fields(tenant = %tenant, identity = %check.identity_id))]
+pub fn insert(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    check: &KycCheck,
+) -> Result<(), StoreError> {
+    crate::personal::require_live(conn, tenant, check.identity_id)?;
+    let row = CheckRow {
+        id: check.id.to_string(),
+        tenant_id: tenant.to_string(),
+        identity_id: check.identity_id.to_string(),
+        verifier: check.verifier.clone(),
+        performed_at: ts::to_ms(check.performed_at),
+        outcomes_json: to_json(&check.outcomes)?,
+    };
+    diesel::insert_into(c::kyc_checks)
+        .values(&row)
+        .execute(conn)
+        .map_err(StoreError::from)
+        .map_err(|e| {
+            if e.is_unique_violation() {
+                StoreError::Duplicate {
+                    entity: "kyc_check",
+                }
+            } else {
+                e
+            }
+        })?;
+    Ok(())
+}
+
+/// The checks of an identity of `tenant`, latest first.
+pub fn list_for_identity(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    identity: PersonalIdentityId,
+) -> Result<Vec<KycCheck>, StoreError> {
+    c::kyc_checks
+        .filter(c::tenant_id.eq(tenant.to_string()))
+        .filter(c::identity_id.eq(identity.to_string()))
+        .order((c::performed_at.desc(), c::id.desc()))
+        .select(CheckRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(KycCheck::try_from)
+        .collect()
+}

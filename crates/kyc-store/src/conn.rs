@@ -1,0 +1,368 @@
+//! Connections: the multi-backend connection type, the URL that picks the backend, the r2d2
+//! manager that opens connections of that backend only, SQLite's per-connection settings and
+//! the embedded migrations.
+
+use std::{fmt, path::Path, time::Duration};
+
+use diesel::{Connection, connection::SimpleConnection, r2d2::R2D2Connection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::StoreError;
+
+#[cfg(not(any(feature = "sqlite", feature = "postgres")))]
+compile_error!(
+    "kyc-store needs at least one database backend: enable its `sqlite` or `postgres` feature"
+);
+
+/// A connection to whichever backend the URL named. Every repository function takes
+/// `&mut DbConnection`; queries written against [`crate::schema`] run on either backend.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    #[cfg(feature = "sqlite")]
+    Sqlite(diesel::SqliteConnection),
+    #[cfg(feature = "postgres")]
+    Postgres(diesel::PgConnection),
+}
+
+impl DbConnection {
+    /// The backend of this connection.
+    pub fn backend(&self) -> Backend {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Self::Sqlite(_) => Backend::Sqlite,
+            #[cfg(feature = "postgres")]
+            Self::Postgres(_) => Backend::Postgres,
+        }
+    }
+}
+
+/// The database engines the store speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Backend {
+    /// An embedded SQLite file (the default).
+    Sqlite,
+    /// A PostgreSQL server.
+    Postgres,
+}
+
+impl Backend {
+    /// `sqlite` or `postgres`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Sqlite => "sqlite",
+            Self::Postgres => "postgres",
+        }
+    }
+}
+
+impl fmt::Display for Backend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A parsed database URL: `sqlite://path/to/kycd.db` (relative), `sqlite:///abs/kycd.db`,
+/// `sqlite:kycd.db`, or `postgres://...` / `postgresql://...`. The scheme alone decides the
+/// backend; nothing is tried in turn.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DbUrl {
+    backend: Backend,
+    /// The SQLite file path, or the whole PostgreSQL URL (which libpq parses).
+    target: String,
+}
+
+impl DbUrl {
+    /// Parses a URL; the backend must be compiled in.
+    pub fn parse(url: &str) -> Result<Self, StoreError> {
+        let (backend, target) = if let Some(rest) = url.strip_prefix("sqlite:") {
+            let path = rest.strip_prefix("//").unwrap_or(rest);
+            if path.is_empty() {
+                return Err(StoreError::InvalidUrl {
+                    reason: "a sqlite URL needs a file path, e.g. sqlite://data/kycd.db",
+                });
+            }
+            if path == ":memory:" || path.contains("mode=memory") {
+                return Err(StoreError::InvalidUrl {
+                    reason: "in-memory SQLite is not supported: every pooled connection would \
+                             see its own empty database",
+                });
+            }
+            (Backend::Sqlite, path.to_owned())
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            (Backend::Postgres, url.to_owned())
+        } else {
+            return Err(StoreError::InvalidUrl {
+                reason: "expected a sqlite:// or postgres:// URL",
+            });
+        };
+        let compiled = match backend {
+            Backend::Sqlite => cfg!(feature = "sqlite"),
+            Backend::Postgres => cfg!(feature = "postgres"),
+        };
+        if !compiled {
+            return Err(StoreError::BackendNotCompiled {
+                backend: backend.as_str(),
+            });
+        }
+        Ok(Self { backend, target })
+    }
+
+    /// The backend the scheme names.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// For SQLite, the database file.
+    pub fn sqlite_path(&self) -> Option<&Path> {
+        (self.backend == Backend::Sqlite).then(|| Path::new(&self.target))
+    }
+
+    /// Opens one connection of the URL's backend, with SQLite's settings applied.
+    pub(crate) fn establish(&self, busy_timeout: Duration) -> Result<DbConnection, StoreError> {
+        let connect_err = |e: diesel::ConnectionError| StoreError::Pool {
+            reason: format!("cannot connect to the {} database: {e}", self.backend),
+        };
+        match self.backend {
+            #[cfg(feature = "sqlite")]
+            Backend::Sqlite => {
+                if let Some(parent) = Path::new(&self.target).parent()
+                    && !parent.as_os_str().is_empty()
+                {
+                    std::fs::create_dir_all(parent).map_err(|e| StoreError::Pool {
+                        reason: format!("cannot create the database directory: {}", e.kind()),
+                    })?;
+                }
+                let mut conn = DbConnection::Sqlite(
+                    diesel::SqliteConnection::establish(&self.target).map_err(connect_err)?,
+                );
+                apply_sqlite_settings(&mut conn, busy_timeout)?;
+                Ok(conn)
+            }
+            #[cfg(feature = "postgres")]
+            Backend::Postgres => Ok(DbConnection::Postgres(
+                diesel::PgConnection::establish(&self.target).map_err(connect_err)?,
+            )),
+            #[cfg(not(feature = "sqlite"))]
+            Backend::Sqlite => Err(StoreError::BackendNotCompiled { backend: "sqlite" }),
+            #[cfg(not(feature = "postgres"))]
+            Backend::Postgres => Err(StoreError::BackendNotCompiled {
+                backend: "postgres",
+            }),
+        }
+    }
+}
+
+/// Never prints the URL: a PostgreSQL URL may carry a password.
+impl fmt::Debug for DbUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DbUrl")
+            .field("backend", &self.backend)
+            .finish_non_exhaustive()
+    }
+}
+
+/// SQLite's settings, applied to every connection (by [`SqliteSettings::on_acquire`] for pooled
+/// ones):
+/// - `busy_timeout` first, so that even the other pragmas wait for a lock instead of failing;
+/// - WAL, so readers never block the writer nor the writer the readers;
+/// - `synchronous=FULL`: a commit is on disk when it returns, even on power loss;
+/// - `foreign_keys=ON`, which SQLite leaves off by default;
+/// - `secure_delete=ON`: deleted and overwritten content is zeroed, so erased PII does not
+///   linger in free pages;
+/// - `temp_store=MEMORY`: sorts and temporary tables never spill rows to temporary files.
+fn apply_sqlite_settings(
+    conn: &mut DbConnection,
+    busy_timeout: Duration,
+) -> Result<(), StoreError> {
+    let ms = busy_timeout.as_millis().min(i32::MAX as u128);
+    conn.batch_execute(&format!(
+        "PRAGMA busy_timeout = {ms};
+         PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = FULL;
+         PRAGMA foreign_keys = ON;
+         PRAGMA secure_delete = ON;
+         PRAGMA temp_store = MEMORY;"
+    ))?;
+    Ok(())
+}
+
+/// Opens connections of the one backend its URL names (vaultwarden's pattern: the enum is a
+/// diesel `MultiConnection`, but the choice is ours, made once from the scheme).
+#[derive(Debug)]
+pub struct ConnectionManager {
+    url: DbUrl,
+    busy_timeout: Duration,
+}
+
+impl ConnectionManager {
+    pub(crate) fn new(url: DbUrl, busy_timeout: Duration) -> Self {
+        Self { url, busy_timeout }
+    }
+}
+
+impl r2d2::ManageConnection for ConnectionManager {
+    type Connection = DbConnection;
+    type Error = StoreError;
+
+    fn connect(&self) -> Result<DbConnection, StoreError> {
+        self.url.establish(self.busy_timeout)
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), StoreError> {
+        conn.ping().map_err(StoreError::from)
+    }
+
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        // A connection returned mid-transaction (a panic in a closure) must not be reused.
+        std::thread::panicking() || conn.is_broken()
+    }
+}
+
+/// Re-applies SQLite's settings when a pooled connection is handed out. They are per
+/// connection, and this keeps them true even if a closure changed one.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SqliteSettings {
+    pub(crate) busy_timeout: Duration,
+}
+
+impl r2d2::CustomizeConnection<DbConnection, StoreError> for SqliteSettings {
+    fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), StoreError> {
+        if conn.backend() == Backend::Sqlite {
+            apply_sqlite_settings(conn, self.busy_timeout)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(feature = "sqlite")]
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+#[cfg(feature = "postgres")]
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// Serializes migrations between kycd replicas starting at once on one PostgreSQL.
+#[cfg(feature = "postgres")]
+const MIGRATION_LOCK_KEY: i64 = 0x006b_7963_646d_6967; // "kycdmig"
+
+/// Runs the pending embedded migrations of the URL's backend on a dedicated connection and
+/// returns the versions applied. [`crate::Db::open`] calls this before it builds the pool.
+pub fn run_migrations(url: &str) -> Result<Vec<String>, StoreError> {
+    let url = DbUrl::parse(url)?;
+    migrate(&url, Direction::Up)
+}
+
+/// Reverts every migration: all tables and their data are dropped. For tests and development
+/// tooling only.
+pub fn revert_all_migrations(url: &str) -> Result<Vec<String>, StoreError> {
+    let url = DbUrl::parse(url)?;
+    migrate(&url, Direction::Down)
+}
+
+#[derive(Clone, Copy)]
+enum Direction {
+    Up,
+    Down,
+}
+
+pub(crate) fn migrate_url(url: &DbUrl) -> Result<Vec<String>, StoreError> {
+    migrate(url, Direction::Up)
+}
+
+fn migrate(url: &DbUrl, direction: Direction) -> Result<Vec<String>, StoreError> {
+    let migration_err = |e: Box<dyn std::error::Error + Send + Sync>| StoreError::Migration {
+        reason: e.to_string(),
+    };
+    let mut conn = url.establish(Duration::from_secs(30))?;
+    let versions = match &mut conn {
+        #[cfg(feature = "sqlite")]
+        DbConnection::Sqlite(c) => match direction {
+            Direction::Up => c.run_pending_migrations(SQLITE_MIGRATIONS),
+            Direction::Down => c.revert_all_migrations(SQLITE_MIGRATIONS),
+        }
+        .map_err(migration_err)?
+        .into_iter()
+        .map(|v| v.to_string())
+        .collect(),
+        #[cfg(feature = "postgres")]
+        DbConnection::Postgres(c) => {
+            use diesel::RunQueryDsl;
+            diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))
+                .execute(c)?;
+            let result = match direction {
+                Direction::Up => c.run_pending_migrations(POSTGRES_MIGRATIONS),
+                Direction::Down => c.revert_all_migrations(POSTGRES_MIGRATIONS),
+            }
+            .map(|vs| vs.into_iter().map(|v| v.to_string()).collect::<Vec<_>>());
+            diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))
+                .execute(c)?;
+            result.map_err(migration_err)?
+        }
+    };
+    if !versions.is_empty() {
+        tracing::info!(backend = %url.backend(), count = versions.len(), "migrations applied");
+    }
+    Ok(versions)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_pick_the_backend_by_scheme() {
+        let u = DbUrl::parse("sqlite://data/kycd.db").unwrap();
+        assert_eq!(u.backend(), Backend::Sqlite);
+        assert_eq!(u.sqlite_path(), Some(Path::new("data/kycd.db")));
+        let u = DbUrl::parse("sqlite:///tmp/x/kycd.db").unwrap();
+        assert_eq!(u.sqlite_path(), Some(Path::new("/tmp/x/kycd.db")));
+        let u = DbUrl::parse("sqlite:kycd.db").unwrap();
+        assert_eq!(u.sqlite_path(), Some(Path::new("kycd.db")));
+        let u = DbUrl::parse("postgres://u:secret@h/db").unwrap();
+        assert_eq!(u.backend(), Backend::Postgres);
+        assert_eq!(u.sqlite_path(), None);
+        assert!(!format!("{u:?}").contains("secret"));
+        assert!(DbUrl::parse("postgresql://h/db").is_ok());
+    }
+
+    #[test]
+    fn bad_urls_are_refused_without_echoing_them() {
+        for bad in [
+            "mysql://u:pw@h/db",
+            "",
+            "sqlite:",
+            "sqlite://",
+            "sqlite::memory:",
+        ] {
+            let err = DbUrl::parse(bad).unwrap_err();
+            assert!(matches!(err, StoreError::InvalidUrl { .. }), "{bad}");
+            assert!(!err.to_string().contains("pw@"), "{err}");
+        }
+    }
+
+    #[test]
+    fn both_backends_have_migrations_of_the_same_names() {
+        let names = |dir: &str| {
+            let mut v: Vec<String> =
+                std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(dir))
+                    .unwrap()
+                    .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                    .collect();
+            v.sort();
+            v
+        };
+        let sqlite = names("migrations/sqlite");
+        assert_eq!(sqlite.len(), 3);
+        assert_eq!(sqlite, names("migrations/postgres"));
+        for m in &sqlite {
+            for backend in ["sqlite", "postgres"] {
+                for file in ["up.sql", "down.sql"] {
+                    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+                        .join("migrations")
+                        .join(backend)
+                        .join(m)
+                        .join(file);
+                    assert!(p.is_file(), "{}", p.display());
+                }
+            }
+        }
+    }
+}

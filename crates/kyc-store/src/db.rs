@@ -1,0 +1,193 @@
+//! The store handle: a pool of connections of one backend, the keyring, and the two ways to use
+//! a connection (`run` for reads, `write` for a transaction).
+
+use std::{sync::Arc, time::Duration};
+
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
+
+use crate::{
+    Backend, DbConnection, Keyring, StoreError,
+    conn::{ConnectionManager, DbUrl, SqliteSettings, migrate_url},
+};
+
+/// Pool and SQLite tuning. The defaults suit the server.
+#[derive(Debug, Clone)]
+pub struct DbOptions {
+    /// Most connections the pool opens.
+    pub max_connections: u32,
+    /// Connections kept open while idle (`None`: as many as `max_connections`).
+    pub min_idle: Option<u32>,
+    /// How long a pool checkout waits before failing.
+    pub connection_timeout: Duration,
+    /// How long SQLite waits for another writer's lock before reporting busy. Writers queue on
+    /// SQLite's single write lock for at most this long.
+    pub busy_timeout: Duration,
+}
+
+impl Default for DbOptions {
+    fn default() -> Self {
+        Self {
+            max_connections: 10,
+            min_idle: Some(1),
+            connection_timeout: Duration::from_secs(30),
+            busy_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// The store: cheap to clone (the pool and keyring are shared), `Send + Sync`.
+#[derive(Clone)]
+pub struct Db {
+    pool: r2d2::Pool<ConnectionManager>,
+    keys: Arc<Keyring>,
+    url: DbUrl,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db")
+            .field("backend", &self.url.backend())
+            .field("keys", &self.keys)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Db {
+    /// Opens the database at `url` (`sqlite://...` or `postgres://...`) with default options:
+    /// runs the pending migrations on a dedicated connection, then builds the pool.
+    pub fn open(url: &str, keys: Keyring) -> Result<Self, StoreError> {
+        Self::open_with(url, keys, DbOptions::default())
+    }
+
+    /// [`Db::open`] with explicit options.
+    pub fn open_with(url: &str, keys: Keyring, options: DbOptions) -> Result<Self, StoreError> {
+        let url = DbUrl::parse(url)?;
+        migrate_url(&url)?;
+        let manager = ConnectionManager::new(url.clone(), options.busy_timeout);
+        let pool = r2d2::Pool::builder()
+            .max_size(options.max_connections.max(1))
+            .min_idle(options.min_idle)
+            .connection_timeout(options.connection_timeout)
+            .connection_customizer(Box::new(SqliteSettings {
+                busy_timeout: options.busy_timeout,
+            }))
+            .build(manager)?;
+        tracing::info!(backend = %url.backend(), "store opened");
+        Ok(Self {
+            pool,
+            keys: Arc::new(keys),
+            url,
+        })
+    }
+
+    /// The backend the URL chose.
+    pub fn backend(&self) -> Backend {
+        self.url.backend()
+    }
+
+    /// The keyring, for the repository functions that encrypt or decrypt.
+    pub fn keys(&self) -> &Keyring {
+        &self.keys
+    }
+
+    /// The SQLite database file, when the backend is SQLite.
+    pub fn sqlite_path(&self) -> Option<&std::path::Path> {
+        self.url.sqlite_path()
+    }
+
+    /// Runs `f` on a pooled connection, outside any transaction: for reads. Writes go through
+    /// [`Db::write`].
+    pub fn run<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, E>,
+        E: From<StoreError>,
+    {
+        let mut conn = self.pool.get().map_err(StoreError::from)?;
+        f(&mut conn)
+    }
+
+    /// Runs `f` in one transaction on a pooled connection: committed when `f` returns `Ok`,
+    /// rolled back when it returns `Err`. See [`transaction`].
+    pub fn write<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, E>,
+        E: From<StoreError>,
+    {
+        let mut conn = self.pool.get().map_err(StoreError::from)?;
+        transaction(&mut conn, f)
+    }
+
+    /// Checks that a connection can be had and answers (readiness probe).
+    pub fn ping(&self) -> Result<(), StoreError> {
+        use diesel::r2d2::R2D2Connection;
+        let mut conn = self.pool.get()?;
+        conn.ping()?;
+        Ok(())
+    }
+
+    /// Pool statistics `(open connections, idle connections)`, for metrics.
+    pub fn pool_state(&self) -> (u32, u32) {
+        let s = self.pool.state();
+        (s.connections, s.idle_connections)
+    }
+
+    /// SQLite: copies the WAL into the database file and truncates the WAL to zero bytes, so
+    /// that rows deleted or overwritten before the call survive in neither file (with
+    /// `secure_delete` the database pages themselves are zeroed). Waits for readers through the
+    /// busy timeout, retries a few times, then reports [`StoreError::WalCheckpointBusy`].
+    /// PostgreSQL: nothing to do here (see docs/storage.md on erasure).
+    pub fn scrub_wal(&self) -> Result<(), StoreError> {
+        self.run(crate::dialect::checkpoint_truncate)
+    }
+
+    /// Erases a personal identity (see [`crate::erasure::erase_personal_identity`]) in one
+    /// transaction, then scrubs the WAL.
+    pub fn erase_personal_identity(
+        &self,
+        tenant: kyc_model::TenantId,
+        id: kyc_model::PersonalIdentityId,
+        actor: kyc_model::Actor,
+    ) -> Result<crate::erasure::ErasureReport, StoreError> {
+        let report =
+            self.write(|conn| crate::erasure::erase_personal_identity(conn, tenant, id, actor))?;
+        self.scrub_wal()?;
+        Ok(report)
+    }
+}
+
+/// Runs `f` in one transaction on `conn`. SQLite: `BEGIN IMMEDIATE`, which takes the write lock
+/// up front (waiting through the busy timeout), so a transaction never fails half-way because
+/// a reader it started as had to become a writer: the source of "database is locked". Within a
+/// write transaction, reads see the latest committed data and no other writer can interleave.
+/// PostgreSQL: a `READ COMMITTED` transaction; concurrent writers to one row are ordered by
+/// the row lock and the version check in each repository's update.
+pub fn transaction<T, E, F>(conn: &mut DbConnection, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<StoreError>,
+{
+    let begun = match conn {
+        #[cfg(feature = "sqlite")]
+        DbConnection::Sqlite(c) => {
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")
+        }
+        #[cfg(feature = "postgres")]
+        DbConnection::Postgres(c) => <AnsiTransactionManager as TransactionManager<
+            diesel::PgConnection,
+        >>::begin_transaction(c),
+    };
+    begun.map_err(StoreError::from)?;
+    match f(conn) {
+        Ok(value) => {
+            <DbConnection as TransactionManager<DbConnection>>::commit_transaction(conn)
+                .map_err(StoreError::from)?;
+            Ok(value)
+        }
+        Err(user_error) => {
+            match <DbConnection as TransactionManager<DbConnection>>::rollback_transaction(conn) {
+                Ok(()) | Err(diesel::result::Error::BrokenTransactionManager) => Err(user_error),
+                Err(rollback_error) => Err(StoreError::from(rollback_error).into()),
+            }
+        }
+    }
+}

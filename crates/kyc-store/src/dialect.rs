@@ -1,0 +1,134 @@
+//! The few statements that differ between SQLite and PostgreSQL, each a named function that
+//! matches on the connection's backend. Everything else is written once against
+//! [`crate::schema`].
+
+use diesel::{
+    BoxableExpression, QueryableByName, RunQueryDsl,
+    dsl::sql,
+    prelude::*,
+    sql_types::{BigInt, Bool, Text},
+};
+
+use crate::{
+    Backend, DbConnection, StoreError,
+    conn::MultiBackend,
+    schema::{idempotency_records, outbox_events, webhook_configs},
+};
+
+/// `column` contains `needle`, ignoring case: `ILIKE` on PostgreSQL, `LIKE` on SQLite (whose
+/// `LIKE` already ignores ASCII case). `column` comes from a fixed whitelist, never from input;
+/// the pattern is bound.
+pub(crate) fn contains_ignoring_case<QS: 'static>(
+    backend: Backend,
+    column: &'static str,
+    needle: &str,
+) -> Box<dyn BoxableExpression<QS, MultiBackend, SqlType = Bool>> {
+    let op = match backend {
+        Backend::Postgres => "ILIKE",
+        Backend::Sqlite => "LIKE",
+    };
+    Box::new(
+        sql::<Bool>(&format!("{column} {op} "))
+            .bind::<Text, _>(crate::list::like_contains_pattern(needle))
+            .sql(" ESCAPE '\\'"),
+    )
+}
+
+/// Inserts an idempotency claim unless one exists for the key: `ON CONFLICT DO NOTHING` on
+/// both backends, so concurrent requests with one key never see a unique violation (which on
+/// PostgreSQL would abort their transaction). Returns whether this call inserted it.
+pub(crate) fn insert_idempotency_claim(
+    conn: &mut DbConnection,
+    row: &crate::idempotency::ClaimRow<'_>,
+) -> Result<bool, StoreError> {
+    let inserted = match conn {
+        #[cfg(feature = "sqlite")]
+        DbConnection::Sqlite(c) => diesel::insert_into(idempotency_records::table)
+            .values(row)
+            .on_conflict_do_nothing()
+            .execute(c)?,
+        #[cfg(feature = "postgres")]
+        DbConnection::Postgres(c) => diesel::insert_into(idempotency_records::table)
+            .values(row)
+            .on_conflict_do_nothing()
+            .execute(c)?,
+    };
+    Ok(inserted == 1)
+}
+
+/// Creates or replaces a tenant's webhook configuration in one statement.
+pub(crate) fn upsert_webhook_config(
+    conn: &mut DbConnection,
+    row: &crate::webhooks::ConfigRow,
+    changes: &crate::webhooks::ConfigChanges,
+) -> Result<(), StoreError> {
+    match conn {
+        #[cfg(feature = "sqlite")]
+        DbConnection::Sqlite(c) => diesel::insert_into(webhook_configs::table)
+            .values(row)
+            .on_conflict(webhook_configs::tenant_id)
+            .do_update()
+            .set(changes)
+            .execute(c)?,
+        #[cfg(feature = "postgres")]
+        DbConnection::Postgres(c) => diesel::insert_into(webhook_configs::table)
+            .values(row)
+            .on_conflict(webhook_configs::tenant_id)
+            .do_update()
+            .set(changes)
+            .execute(c)?,
+    };
+    Ok(())
+}
+
+/// Ids of up to `limit` pending outbox events due at `now_ms`, oldest due first, locked for this
+/// transaction. PostgreSQL: `FOR UPDATE SKIP LOCKED`, so replicas claiming at once get disjoint
+/// sets without waiting on each other. SQLite: the immediate transaction already excludes every
+/// other writer.
+pub(crate) fn lock_due_outbox_ids(
+    conn: &mut DbConnection,
+    now_ms: i64,
+    limit: i64,
+) -> Result<Vec<String>, StoreError> {
+    use outbox_events::dsl as o;
+    let due = o::outbox_events
+        .filter(o::status.eq("pending"))
+        .filter(o::next_attempt_at.le(now_ms))
+        .order((o::next_attempt_at.asc(), o::id.asc()))
+        .limit(limit)
+        .select(o::id);
+    let ids = match conn {
+        #[cfg(feature = "sqlite")]
+        DbConnection::Sqlite(c) => due.load(c)?,
+        #[cfg(feature = "postgres")]
+        DbConnection::Postgres(c) => due.for_update().skip_locked().load(c)?,
+    };
+    Ok(ids)
+}
+
+#[derive(QueryableByName)]
+struct CheckpointResult {
+    #[diesel(sql_type = BigInt)]
+    busy: i64,
+}
+
+/// SQLite: `PRAGMA wal_checkpoint(TRUNCATE)`, retried while readers hold old snapshots.
+/// PostgreSQL: nothing (its WAL is the server's business).
+pub(crate) fn checkpoint_truncate(conn: &mut DbConnection) -> Result<(), StoreError> {
+    match conn {
+        #[cfg(feature = "sqlite")]
+        DbConnection::Sqlite(c) => {
+            for attempt in 0..10u64 {
+                let r: CheckpointResult =
+                    diesel::sql_query("PRAGMA wal_checkpoint(TRUNCATE)").get_result(c)?;
+                if r.busy == 0 {
+                    return Ok(());
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20 * (attempt + 1)));
+            }
+            Err(StoreError::WalCheckpointBusy)
+        }
+        #[cfg(feature = "postgres")]
+        DbConnection::Postgres(_) => Ok(()),
+    }
+}

@@ -1,0 +1,92 @@
+//! Erasure (`DELETE /personal-identities/{id}`): every personal value of the identity goes,
+//! and an audit tombstone without PII stays.
+//!
+//! Removed: the identity's data columns (names, email, phone, address, sealed SSN and date of
+//! birth, the SSN's blind index, gender, due diligence), its documents and their images, its
+//! KYC check results, its review items, and the idempotency records whose replayable response
+//! described it. Kept: the row's id, tenant, container, level and timestamps (business
+//! identities and the audit trail refer to it; none is PII), the audit trail (field names
+//! only), outbox events (ids only). On SQLite, `secure_delete` zeroes what was removed, and
+//! [`crate::Db::erase_personal_identity`] then truncates the WAL so nothing remains in either
+//! file.
+
+use diesel::prelude::*;
+use kyc_model::{Actor, AuditAction, PersonalIdentityId, TenantId};
+
+use crate::{
+    DbConnection, StoreError,
+    audit::{self, NewAuditEvent},
+    personal::ErasedColumns,
+    schema::{
+        document_images::dsl as img, documents::dsl as d, idempotency_records::dsl as i,
+        kyc_checks::dsl as c, personal_identities::dsl as p, review_items::dsl as r,
+    },
+    ts,
+};
+
+/// What an erasure removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ErasureReport {
+    pub documents: usize,
+    pub images: usize,
+    pub kyc_checks: usize,
+    pub review_items: usize,
+    pub idempotency_records: usize,
+}
+
+/// Erases a live personal identity of `tenant` and appends the `identity_erased` tombstone
+/// by `actor`. Run it in a write transaction; on SQLite follow the commit with
+/// [`crate::Db::scrub_wal`] (or use [`crate::Db::erase_personal_identity`], which does both).
+#[tracing::instrument(skip_all, fields(tenant = %tenant, id = %id))]
+pub fn erase_personal_identity(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    id: PersonalIdentityId,
+    actor: Actor,
+) -> Result<ErasureReport, StoreError> {
+    crate::personal::require_live(conn, tenant, id)?;
+    let t = tenant.to_string();
+    let pid = id.to_string();
+    let doc_ids: Vec<String> = d::documents
+        .filter(d::tenant_id.eq(&t))
+        .filter(d::identity_id.eq(&pid))
+        .select(d::id)
+        .load(conn)?;
+    let mut report = ErasureReport {
+        review_items: diesel::delete(
+            r::review_items
+                .filter(r::tenant_id.eq(&t))
+                .filter(r::identity_id.eq(&pid)),
+        )
+        .execute(conn)?,
+        ..ErasureReport::default()
+    };
+    report.images = diesel::delete(img::document_images.filter(img::document_id.eq_any(&doc_ids)))
+        .execute(conn)?;
+    report.documents = diesel::delete(d::documents.filter(d::id.eq_any(&doc_ids))).execute(conn)?;
+    report.kyc_checks = diesel::delete(
+        c::kyc_checks
+            .filter(c::tenant_id.eq(&t))
+            .filter(c::identity_id.eq(&pid)),
+    )
+    .execute(conn)?;
+    report.idempotency_records = diesel::delete(
+        i::idempotency_records
+            .filter(i::tenant_id.eq(&t))
+            .filter(i::resource_id.eq(&pid)),
+    )
+    .execute(conn)?;
+    let now = ts::now_ms();
+    diesel::update(
+        p::personal_identities
+            .filter(p::id.eq(&pid))
+            .filter(p::tenant_id.eq(&t)),
+    )
+    .set((&ErasedColumns::at(now), p::version.eq(p::version + 1)))
+    .execute(conn)?;
+    audit::append(
+        conn,
+        &NewAuditEvent::for_identity(tenant, id, actor, AuditAction::IdentityErased),
+    )?;
+    Ok(report)
+}

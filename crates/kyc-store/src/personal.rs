@@ -1,0 +1,706 @@
+//! Personal identities. Filterable fields are plain columns (email lowercased, names, level,
+//! review status, blocked, container, timestamps); address and due diligence are JSON text;
+//! SSN and date of birth are sealed, with the SSN's blind index beside them for duplicate
+//! detection.
+
+use diesel::prelude::*;
+use kyc_model::{
+    ContainerId, DateOfBirth, Email, Gender, KycLevel, KycState, MissingDocument, PersonName,
+    PersonalData, PersonalIdentity, PersonalIdentityId, Phone, ReviewStatus, Ssn, TenantId,
+    UpgradeRequirement,
+};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::{
+    DbConnection, Keyring, StoreError,
+    conn::MultiBackend,
+    crypto::Aad,
+    dialect,
+    list::{FilterField, FilterOp, ListQuery, Page, Sort},
+    schema::personal_identities::{self, dsl as p},
+    ts,
+    util::{WithKeys, from_json, from_serde_name, parse_id, required, serde_name, to_json},
+};
+
+const TABLE: &str = "personal_identities";
+
+/// What [`insert`] needs; the store assigns the id, timestamps and version 1.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewPersonalIdentity {
+    pub tenant_id: TenantId,
+    /// A container of the same tenant that has no personal identity yet.
+    pub container_id: ContainerId,
+    pub data: PersonalData,
+    pub kyc: KycState,
+}
+
+/// The version and time a write left behind (for `ETag` and `updatedAt`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Written {
+    pub version: i64,
+    pub updated_at: OffsetDateTime,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = personal_identities)]
+pub(crate) struct PersonalRow {
+    id: String,
+    tenant_id: String,
+    container_id: String,
+    first_name: Option<String>,
+    middle_name: Option<String>,
+    last_name: Option<String>,
+    email: Option<String>,
+    phone: Option<String>,
+    address_json: Option<String>,
+    dob_ct: Option<Vec<u8>>,
+    dob_key_id: Option<String>,
+    ssn_ct: Option<Vec<u8>>,
+    ssn_key_id: Option<String>,
+    #[expect(
+        dead_code,
+        reason = "selected with the row; matched by queries, never read back"
+    )]
+    ssn_bidx: Option<Vec<u8>>,
+    gender: Option<String>,
+    due_diligence_json: Option<String>,
+    kyc_level: String,
+    review_status: String,
+    blocked: bool,
+    identity_confirmed: bool,
+    kyc_json: String,
+    created_at: i64,
+    updated_at: i64,
+    version: i64,
+    #[expect(dead_code, reason = "erased rows are filtered out by every query")]
+    erased_at: Option<i64>,
+}
+
+/// The KYC state that has no column of its own.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct KycExtra {
+    upgrade_requirements: Vec<UpgradeRequirement>,
+    missing_documents: Vec<MissingDocument>,
+}
+
+/// The columns a write sets: the data (sealed where required) and the KYC state.
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = personal_identities, treat_none_as_null = true)]
+struct DataColumns {
+    first_name: Option<String>,
+    middle_name: Option<String>,
+    last_name: Option<String>,
+    email: Option<String>,
+    phone: Option<String>,
+    address_json: Option<String>,
+    dob_ct: Option<Vec<u8>>,
+    dob_key_id: Option<String>,
+    ssn_ct: Option<Vec<u8>>,
+    ssn_key_id: Option<String>,
+    ssn_bidx: Option<Vec<u8>>,
+    gender: Option<String>,
+    due_diligence_json: Option<String>,
+    #[diesel(embed)]
+    kyc: KycColumns,
+}
+
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = personal_identities)]
+struct KycColumns {
+    kyc_level: String,
+    review_status: String,
+    blocked: bool,
+    identity_confirmed: bool,
+    kyc_json: String,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = personal_identities)]
+struct InsertRow {
+    id: String,
+    tenant_id: String,
+    container_id: String,
+    #[diesel(embed)]
+    data: DataColumns,
+    created_at: i64,
+    updated_at: i64,
+    version: i64,
+}
+
+impl KycColumns {
+    fn new(kyc: &KycState) -> Result<Self, StoreError> {
+        Ok(Self {
+            kyc_level: kyc.kyc_level.as_str().to_owned(),
+            review_status: kyc.review_status.as_str().to_owned(),
+            blocked: kyc.blocked,
+            identity_confirmed: kyc.identity_confirmed,
+            kyc_json: to_json(&KycExtra {
+                upgrade_requirements: kyc.upgrade_requirements.clone(),
+                missing_documents: kyc.missing_documents.clone(),
+            })?,
+        })
+    }
+}
+
+pub(crate) fn dob_aad(id: &str) -> Aad {
+    Aad::new(TABLE, "dob", id)
+}
+
+pub(crate) fn ssn_aad(id: &str) -> Aad {
+    Aad::new(TABLE, "ssn", id)
+}
+
+impl DataColumns {
+    fn new(
+        keys: &Keyring,
+        tenant: TenantId,
+        id: &str,
+        data: &PersonalData,
+        kyc: &KycState,
+    ) -> Result<Self, StoreError> {
+        let dob = data
+            .date_of_birth
+            .map(|d| keys.seal(&dob_aad(id), d.to_iso().as_bytes()))
+            .transpose()?;
+        let ssn = data
+            .ssn
+            .as_ref()
+            .map(|s| keys.seal(&ssn_aad(id), s.as_str().as_bytes()))
+            .transpose()?;
+        Ok(Self {
+            first_name: Some(data.first_name.as_str().to_owned()),
+            middle_name: data.middle_name.as_ref().map(|n| n.as_str().to_owned()),
+            last_name: Some(data.last_name.as_str().to_owned()),
+            email: Some(data.email.as_str().to_owned()),
+            phone: Some(data.phone.as_str().to_owned()),
+            address_json: data.address.as_ref().map(to_json).transpose()?,
+            dob_key_id: dob.as_ref().map(|s| s.key_id.clone()),
+            dob_ct: dob.map(|s| s.bytes),
+            ssn_key_id: ssn.as_ref().map(|s| s.key_id.clone()),
+            ssn_ct: ssn.map(|s| s.bytes),
+            ssn_bidx: data.ssn.as_ref().map(|s| keys.ssn_index(tenant, s)),
+            gender: data.gender.as_ref().map(serde_name).transpose()?,
+            due_diligence_json: data.due_diligence.as_ref().map(to_json).transpose()?,
+            kyc: KycColumns::new(kyc)?,
+        })
+    }
+}
+
+fn open_text(
+    keys: &Keyring,
+    aad: &Aad,
+    ct: Option<Vec<u8>>,
+    key_id: Option<String>,
+    column: &'static str,
+) -> Result<Option<String>, StoreError> {
+    match (ct, key_id) {
+        (Some(ct), Some(key_id)) => keys.open_text(&key_id, aad, &ct).map(Some),
+        (None, None) => Ok(None),
+        _ => Err(StoreError::corrupt(TABLE, column)),
+    }
+}
+
+impl TryFrom<WithKeys<'_, PersonalRow>> for PersonalIdentity {
+    type Error = StoreError;
+
+    fn try_from(WithKeys { row, keys }: WithKeys<'_, PersonalRow>) -> Result<Self, StoreError> {
+        let name = |v: Option<String>, col| {
+            PersonName::parse(&required(v, TABLE, col)?)
+                .map_err(|_| StoreError::corrupt(TABLE, col))
+        };
+        let dob = open_text(
+            keys,
+            &dob_aad(&row.id),
+            row.dob_ct,
+            row.dob_key_id,
+            "dob_ct",
+        )?
+        .map(|d| DateOfBirth::parse(&d).map_err(|_| StoreError::corrupt(TABLE, "dob_ct")))
+        .transpose()?;
+        let ssn = open_text(
+            keys,
+            &ssn_aad(&row.id),
+            row.ssn_ct,
+            row.ssn_key_id,
+            "ssn_ct",
+        )?
+        .map(|s| Ssn::parse(&s).map_err(|_| StoreError::corrupt(TABLE, "ssn_ct")))
+        .transpose()?;
+        let extra: KycExtra = from_json(&row.kyc_json, TABLE, "kyc_json")?;
+        let data = PersonalData {
+            first_name: name(row.first_name, "first_name")?,
+            middle_name: row
+                .middle_name
+                .map(|n| {
+                    PersonName::parse(&n).map_err(|_| StoreError::corrupt(TABLE, "middle_name"))
+                })
+                .transpose()?,
+            last_name: name(row.last_name, "last_name")?,
+            email: Email::parse(&required(row.email, TABLE, "email")?)
+                .map_err(|_| StoreError::corrupt(TABLE, "email"))?,
+            phone: Phone::parse(&required(row.phone, TABLE, "phone")?)
+                .map_err(|_| StoreError::corrupt(TABLE, "phone"))?,
+            address: row
+                .address_json
+                .map(|a| from_json(&a, TABLE, "address_json"))
+                .transpose()?,
+            date_of_birth: dob,
+            ssn,
+            gender: row
+                .gender
+                .map(|g| from_serde_name::<Gender>(&g, TABLE, "gender"))
+                .transpose()?,
+            due_diligence: row
+                .due_diligence_json
+                .map(|d| from_json(&d, TABLE, "due_diligence_json"))
+                .transpose()?,
+        };
+        Ok(Self {
+            id: parse_id(&row.id, TABLE, "id")?,
+            tenant_id: parse_id(&row.tenant_id, TABLE, "tenant_id")?,
+            container_id: parse_id(&row.container_id, TABLE, "container_id")?,
+            data,
+            kyc: KycState {
+                kyc_level: KycLevel::from_name(&row.kyc_level)
+                    .ok_or(StoreError::corrupt(TABLE, "kyc_level"))?,
+                upgrade_requirements: extra.upgrade_requirements,
+                missing_documents: extra.missing_documents,
+                identity_confirmed: row.identity_confirmed,
+                blocked: row.blocked,
+                review_status: ReviewStatus::from_name(&row.review_status)
+                    .ok_or(StoreError::corrupt(TABLE, "review_status"))?,
+            },
+            created_at: ts::from_ms(row.created_at, TABLE, "created_at")?,
+            updated_at: ts::from_ms(row.updated_at, TABLE, "updated_at")?,
+            version: row.version,
+        })
+    }
+}
+
+fn open(keys: &Keyring, row: PersonalRow) -> Result<PersonalIdentity, StoreError> {
+    PersonalIdentity::try_from(WithKeys::new(row, keys))
+}
+
+/// Unique violations of this table in domain terms.
+fn map_unique(err: StoreError) -> StoreError {
+    let StoreError::Database {
+        constraint: Some(c),
+        ..
+    } = &err
+    else {
+        return err;
+    };
+    if !err.is_unique_violation() {
+        err
+    } else if c.contains("email") {
+        StoreError::EmailInUse
+    } else if c.contains("container") {
+        StoreError::Duplicate {
+            entity: "personal_identity_in_container",
+        }
+    } else {
+        err
+    }
+}
+
+/// The live (not erased) rows of `tenant`: the start of every query here.
+fn live(tenant: TenantId) -> personal_identities::BoxedQuery<'static, MultiBackend> {
+    p::personal_identities
+        .filter(p::tenant_id.eq(tenant.to_string()))
+        .filter(p::erased_at.is_null())
+        .into_boxed()
+}
+
+/// Stores a new personal identity. Its email must be free in the tenant
+/// ([`StoreError::EmailInUse`]); its container must belong to the tenant
+/// ([`StoreError::NotFound`]) and hold no personal identity yet ([`StoreError::Duplicate`]).
+#[tracing::instrument(skip_all, fields(tenant = %new.tenant_id))]
+pub fn insert(
+    conn: &mut DbConnection,
+    keys: &Keyring,
+    new: &NewPersonalIdentity,
+) -> Result<PersonalIdentity, StoreError> {
+    crate::containers::find(conn, new.tenant_id, new.container_id)?;
+    let id = PersonalIdentityId::random();
+    let id_text = id.to_string();
+    let now = ts::now_ms();
+    let row = InsertRow {
+        data: DataColumns::new(keys, new.tenant_id, &id_text, &new.data, &new.kyc)?,
+        id: id_text,
+        tenant_id: new.tenant_id.to_string(),
+        container_id: new.container_id.to_string(),
+        created_at: now,
+        updated_at: now,
+        version: 1,
+    };
+    diesel::insert_into(p::personal_identities)
+        .values(&row)
+        .execute(conn)
+        .map_err(|e| map_unique(e.into()))?;
+    let at = ts::from_ms(now, TABLE, "created_at")?;
+    Ok(PersonalIdentity {
+        id,
+        tenant_id: new.tenant_id,
+        container_id: new.container_id,
+        data: new.data.clone(),
+        kyc: new.kyc.clone(),
+        created_at: at,
+        updated_at: at,
+        version: 1,
+    })
+}
+
+/// A live personal identity of `tenant`.
+#[tracing::instrument(skip_all, fields(tenant = %tenant, id = %id))]
+pub fn find(
+    conn: &mut DbConnection,
+    keys: &Keyring,
+    tenant: TenantId,
+    id: PersonalIdentityId,
+) -> Result<PersonalIdentity, StoreError> {
+    let row = live(tenant)
+        .filter(p::id.eq(id.to_string()))
+        .select(PersonalRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(StoreError::NotFound {
+            entity: "personal_identity",
+        })?;
+    open(keys, row)
+}
+
+/// Whether `id` is a live personal identity of `tenant`.
+pub fn exists(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    id: PersonalIdentityId,
+) -> Result<bool, StoreError> {
+    Ok(live(tenant)
+        .filter(p::id.eq(id.to_string()))
+        .count()
+        .get_result::<i64>(conn)?
+        > 0)
+}
+
+pub(crate) fn require_live(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    id: PersonalIdentityId,
+) -> Result<(), StoreError> {
+    if exists(conn, tenant, id)? {
+        Ok(())
+    } else {
+        Err(StoreError::NotFound {
+            entity: "personal_identity",
+        })
+    }
+}
+
+/// The personal identity of a container, if it has one.
+pub fn find_by_container(
+    conn: &mut DbConnection,
+    keys: &Keyring,
+    tenant: TenantId,
+    container: ContainerId,
+) -> Result<Option<PersonalIdentity>, StoreError> {
+    live(tenant)
+        .filter(p::container_id.eq(container.to_string()))
+        .select(PersonalRow::as_select())
+        .first(conn)
+        .optional()?
+        .map(|row| open(keys, row))
+        .transpose()
+}
+
+/// The personal identity of `tenant` with this email address, if any.
+pub fn find_by_email(
+    conn: &mut DbConnection,
+    keys: &Keyring,
+    tenant: TenantId,
+    email: &Email,
+) -> Result<Option<PersonalIdentity>, StoreError> {
+    live(tenant)
+        .filter(p::email.eq(email.as_str()))
+        .select(PersonalRow::as_select())
+        .first(conn)
+        .optional()?
+        .map(|row| open(keys, row))
+        .transpose()
+}
+
+/// The other live identities of `tenant` with the same SSN (through the blind index), oldest
+/// first: a KYC finding (`duplicate`), not an error.
+pub fn ssn_duplicates(
+    conn: &mut DbConnection,
+    keys: &Keyring,
+    tenant: TenantId,
+    ssn: &Ssn,
+    exclude: Option<PersonalIdentityId>,
+) -> Result<Vec<PersonalIdentityId>, StoreError> {
+    let mut q = live(tenant).filter(p::ssn_bidx.eq(keys.ssn_index(tenant, ssn)));
+    if let Some(id) = exclude {
+        q = q.filter(p::id.ne(id.to_string()));
+    }
+    q.order((p::created_at.asc(), p::id.asc()))
+        .select(p::id)
+        .load::<String>(conn)?
+        .iter()
+        .map(|id| parse_id(id, TABLE, "id"))
+        .collect()
+}
+
+/// Writes `identity`'s data and KYC state if the stored version is still `identity.version`,
+/// and returns it with the new version and `updated_at`. A stale version is
+/// [`StoreError::Conflict`] (nothing written); the caller re-reads and re-applies its change, or
+/// answers `412` when the client sent `If-Match`. The container, tenant and creation time are
+/// not changed.
+#[tracing::instrument(skip_all, fields(tenant = %identity.tenant_id, id = %identity.id))]
+pub fn update(
+    conn: &mut DbConnection,
+    keys: &Keyring,
+    identity: &PersonalIdentity,
+) -> Result<PersonalIdentity, StoreError> {
+    let id = identity.id.to_string();
+    let data = DataColumns::new(keys, identity.tenant_id, &id, &identity.data, &identity.kyc)?;
+    let now = ts::now_ms();
+    let n = diesel::update(target(identity.tenant_id, identity.id, identity.version))
+        .set((
+            &data,
+            p::version.eq(identity.version + 1),
+            p::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .map_err(|e| map_unique(e.into()))?;
+    let written = check_written(
+        conn,
+        identity.tenant_id,
+        identity.id,
+        identity.version,
+        n,
+        now,
+    )?;
+    let mut updated = identity.clone();
+    updated.version = written.version;
+    updated.updated_at = written.updated_at;
+    Ok(updated)
+}
+
+/// Writes only the KYC state (the tier engine's output), with the same version check as
+/// [`update`]; needs no keys.
+#[tracing::instrument(skip_all, fields(tenant = %tenant, id = %id))]
+pub fn update_kyc(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    id: PersonalIdentityId,
+    expected_version: i64,
+    kyc: &KycState,
+) -> Result<Written, StoreError> {
+    let cols = KycColumns::new(kyc)?;
+    let now = ts::now_ms();
+    let n = diesel::update(target(tenant, id, expected_version))
+        .set((
+            &cols,
+            p::version.eq(expected_version + 1),
+            p::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    check_written(conn, tenant, id, expected_version, n, now)
+}
+
+/// The row an optimistic update may touch: this id, this tenant, still at `expected`, live.
+fn target(tenant: TenantId, id: PersonalIdentityId, expected: i64) -> UpdateTarget {
+    update_target(tenant.to_string(), id.to_string(), expected)
+}
+
+#[diesel::dsl::auto_type]
+fn update_target(tenant: String, id: String, expected: i64) -> _ {
+    p::personal_identities
+        .filter(p::id.eq(id))
+        .filter(p::tenant_id.eq(tenant))
+        .filter(p::version.eq(expected))
+        .filter(p::erased_at.is_null())
+}
+
+type UpdateTarget = update_target;
+
+/// After `UPDATE ... WHERE version = expected`: one row is success; zero rows means the row
+/// is gone ([`StoreError::NotFound`]) or moved on ([`StoreError::Conflict`]).
+pub(crate) fn check_written(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    id: PersonalIdentityId,
+    expected: i64,
+    rows: usize,
+    now_ms: i64,
+) -> Result<Written, StoreError> {
+    if rows == 1 {
+        return Ok(Written {
+            version: expected + 1,
+            updated_at: ts::from_ms(now_ms, TABLE, "updated_at")?,
+        });
+    }
+    let actual: Option<i64> = live(tenant)
+        .filter(p::id.eq(id.to_string()))
+        .select(p::version)
+        .first(conn)
+        .optional()?;
+    Err(match actual {
+        None => StoreError::NotFound {
+            entity: "personal_identity",
+        },
+        Some(actual) => StoreError::Conflict {
+            entity: "personal_identity",
+            expected,
+            actual,
+        },
+    })
+}
+
+/// A page of `tenant`'s live personal identities matching `query`, with the total count.
+/// Every filter and sort is served by an index that starts with `tenant_id` (see the
+/// migrations); `like:` is a substring match and scans the tenant's rows.
+#[tracing::instrument(skip_all, fields(tenant = %tenant, filters = query.filters.len()))]
+pub fn list(
+    conn: &mut DbConnection,
+    keys: &Keyring,
+    tenant: TenantId,
+    query: &ListQuery,
+) -> Result<Page<PersonalIdentity>, StoreError> {
+    let backend = conn.backend();
+    let total: i64 = filtered(backend, tenant, query).count().get_result(conn)?;
+    let (limit, offset) = query.page.limit_offset();
+    let mut q = filtered(backend, tenant, query);
+    q = match query.sort {
+        Sort::CreatedAtAsc => q.order((p::created_at.asc(), p::id.asc())),
+        Sort::CreatedAtDesc => q.order((p::created_at.desc(), p::id.desc())),
+        Sort::UpdatedAtAsc => q.order((p::updated_at.asc(), p::id.asc())),
+        Sort::UpdatedAtDesc => q.order((p::updated_at.desc(), p::id.desc())),
+    };
+    let rows = q
+        .limit(limit)
+        .offset(offset)
+        .select(PersonalRow::as_select())
+        .load(conn)?;
+    let items = rows
+        .into_iter()
+        .map(|row| open(keys, row))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Page::new(items, total, query.page))
+}
+
+fn filtered(
+    backend: crate::Backend,
+    tenant: TenantId,
+    query: &ListQuery,
+) -> personal_identities::BoxedQuery<'static, MultiBackend> {
+    let mut q = live(tenant);
+    for f in &query.filters {
+        q = match (f.field, &f.op) {
+            (field, FilterOp::Like(needle)) => q.filter(dialect::contains_ignoring_case(
+                backend,
+                like_column(field),
+                needle,
+            )),
+            (FilterField::Blocked, op) => {
+                let b = |v: &String| v == "true";
+                match op {
+                    FilterOp::Eq(v) => q.filter(p::blocked.eq(b(v))),
+                    FilterOp::In(vs) => {
+                        q.filter(p::blocked.eq_any(vs.iter().map(b).collect::<Vec<_>>()))
+                    }
+                    FilterOp::NotIn(vs) => {
+                        q.filter(p::blocked.ne_all(vs.iter().map(b).collect::<Vec<_>>()))
+                    }
+                    FilterOp::Like(_) => q,
+                }
+            }
+            (field, op) => text_filter(q, field, op),
+        };
+    }
+    q
+}
+
+/// The SQL name of a column that `like:` applies to; `FilterField::supports_like` guarantees
+/// one of these three.
+fn like_column(field: FilterField) -> &'static str {
+    match field {
+        FilterField::FirstName => "first_name",
+        FilterField::LastName => "last_name",
+        _ => "email",
+    }
+}
+
+fn text_filter(
+    q: personal_identities::BoxedQuery<'static, MultiBackend>,
+    field: FilterField,
+    op: &FilterOp,
+) -> personal_identities::BoxedQuery<'static, MultiBackend> {
+    macro_rules! apply {
+        ($col:expr) => {
+            match op {
+                FilterOp::Eq(v) => q.filter($col.eq(v.clone())),
+                FilterOp::In(vs) => q.filter($col.eq_any(vs.clone())),
+                FilterOp::NotIn(vs) => q.filter($col.ne_all(vs.clone())),
+                FilterOp::Like(_) => q,
+            }
+        };
+    }
+    match field {
+        FilterField::Id => apply!(p::id),
+        FilterField::ContainerId => apply!(p::container_id),
+        FilterField::KycLevel => apply!(p::kyc_level),
+        FilterField::ReviewStatus => apply!(p::review_status),
+        FilterField::Email => apply!(p::email.assume_not_null()),
+        FilterField::FirstName => apply!(p::first_name.assume_not_null()),
+        FilterField::LastName => apply!(p::last_name.assume_not_null()),
+        FilterField::Blocked => q,
+    }
+}
+
+/// Erased rows keep their id (business identities and the audit trail refer to it) but lose
+/// every personal value.
+#[derive(AsChangeset)]
+#[diesel(table_name = personal_identities, treat_none_as_null = true)]
+pub(crate) struct ErasedColumns {
+    first_name: Option<String>,
+    middle_name: Option<String>,
+    last_name: Option<String>,
+    email: Option<String>,
+    phone: Option<String>,
+    address_json: Option<String>,
+    dob_ct: Option<Vec<u8>>,
+    dob_key_id: Option<String>,
+    ssn_ct: Option<Vec<u8>>,
+    ssn_key_id: Option<String>,
+    ssn_bidx: Option<Vec<u8>>,
+    gender: Option<String>,
+    due_diligence_json: Option<String>,
+    kyc_json: String,
+    erased_at: Option<i64>,
+    updated_at: i64,
+}
+
+impl ErasedColumns {
+    pub(crate) fn at(now_ms: i64) -> Self {
+        Self {
+            first_name: None,
+            middle_name: None,
+            last_name: None,
+            email: None,
+            phone: None,
+            address_json: None,
+            dob_ct: None,
+            dob_key_id: None,
+            ssn_ct: None,
+            ssn_key_id: None,
+            ssn_bidx: None,
+            gender: None,
+            due_diligence_json: None,
+            kyc_json: r#"{"upgradeRequirements":[],"missingDocuments":[]}"#.to_owned(),
+            erased_at: Some(now_ms),
+            updated_at: now_ms,
+        }
+    }
+}

@@ -1,0 +1,337 @@
+//! The compliance review queue. Items belong to a tenant, but operators work the queue across
+//! tenants, so these functions take a [`TenantScope`] instead of a bare tenant: the scope is
+//! still explicit at every call.
+//!
+//! Claiming and deciding are optimistic: both name the version the reviewer saw, so when two
+//! reviewers act on one item, one wins and the other gets [`StoreError::Conflict`].
+
+use diesel::prelude::*;
+use kyc_model::{
+    ApiKeyId, DocumentId, PersonalIdentityId, ProcessReason, ReviewId, ReviewKind, ReviewStatus,
+    TenantId,
+};
+use time::OffsetDateTime;
+
+use crate::{
+    DbConnection, StoreError,
+    conn::MultiBackend,
+    list::{Page, PageRequest},
+    schema::review_items::{self, dsl as r},
+    ts,
+    util::{from_json, from_serde_name, parse_id, serde_name, to_json},
+};
+
+const TABLE: &str = "review_items";
+
+/// Whose items a call may see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TenantScope {
+    /// One tenant's items (an integrator's key).
+    Tenant(TenantId),
+    /// Every tenant's items: only for the operator role.
+    AllTenants,
+}
+
+/// An item of the review queue.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReviewItem {
+    pub id: ReviewId,
+    pub tenant_id: TenantId,
+    pub kind: ReviewKind,
+    pub identity_id: PersonalIdentityId,
+    /// For document reviews, the document.
+    pub document_id: Option<DocumentId>,
+    /// `Pending` until decided, then the decision's outcome.
+    pub status: ReviewStatus,
+    /// Why it needs a person (e.g. `duplicate`).
+    pub reason: Option<ProcessReason>,
+    pub claimed_by: Option<ApiKeyId>,
+    pub claimed_at: Option<OffsetDateTime>,
+    pub decided_by: Option<ApiKeyId>,
+    pub decided_at: Option<OffsetDateTime>,
+    /// What the reviewer decided beyond the status (level granted, items requested). Must
+    /// hold no PII: it is stored in clear.
+    pub decision: Option<serde_json::Value>,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+    pub version: i64,
+}
+
+/// What [`insert`] needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewReviewItem {
+    pub tenant_id: TenantId,
+    pub kind: ReviewKind,
+    pub identity_id: PersonalIdentityId,
+    pub document_id: Option<DocumentId>,
+    pub reason: Option<ProcessReason>,
+}
+
+/// A reviewer's decision.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReviewDecision {
+    /// `Approved`, `Rejected` or `InformationRequested`.
+    pub status: ReviewStatus,
+    pub decided_by: ApiKeyId,
+    /// Details without PII (see [`ReviewItem::decision`]).
+    pub details: Option<serde_json::Value>,
+}
+
+/// Filters of the queue listing; `None` means any.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ReviewFilter {
+    pub kind: Option<ReviewKind>,
+    pub status: Option<ReviewStatus>,
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = review_items)]
+struct ReviewRow {
+    id: String,
+    tenant_id: String,
+    kind: String,
+    identity_id: String,
+    document_id: Option<String>,
+    status: String,
+    reason: Option<String>,
+    claimed_by: Option<String>,
+    claimed_at: Option<i64>,
+    decided_by: Option<String>,
+    decided_at: Option<i64>,
+    decision_json: Option<String>,
+    created_at: i64,
+    updated_at: i64,
+    version: i64,
+}
+
+impl TryFrom<ReviewRow> for ReviewItem {
+    type Error = StoreError;
+
+    fn try_from(row: ReviewRow) -> Result<Self, StoreError> {
+        let opt_ts = |v: Option<i64>, col| v.map(|ms| ts::from_ms(ms, TABLE, col)).transpose();
+        Ok(Self {
+            id: parse_id(&row.id, TABLE, "id")?,
+            tenant_id: parse_id(&row.tenant_id, TABLE, "tenant_id")?,
+            kind: from_serde_name(&row.kind, TABLE, "kind")?,
+            identity_id: parse_id(&row.identity_id, TABLE, "identity_id")?,
+            document_id: row
+                .document_id
+                .map(|d| parse_id(&d, TABLE, "document_id"))
+                .transpose()?,
+            status: ReviewStatus::from_name(&row.status)
+                .ok_or(StoreError::corrupt(TABLE, "status"))?,
+            reason: row
+                .reason
+                .map(|r| from_serde_name(&r, TABLE, "reason"))
+                .transpose()?,
+            claimed_by: row
+                .claimed_by
+                .map(|k| parse_id(&k, TABLE, "claimed_by"))
+                .transpose()?,
+            claimed_at: opt_ts(row.claimed_at, "claimed_at")?,
+            decided_by: row
+                .decided_by
+                .map(|k| parse_id(&k, TABLE, "decided_by"))
+                .transpose()?,
+            decided_at: opt_ts(row.decided_at, "decided_at")?,
+            decision: row
+                .decision_json
+                .map(|d| from_json(&d, TABLE, "decision_json"))
+                .transpose()?,
+            created_at: ts::from_ms(row.created_at, TABLE, "created_at")?,
+            updated_at: ts::from_ms(row.updated_at, TABLE, "updated_at")?,
+            version: row.version,
+        })
+    }
+}
+
+fn scoped(scope: TenantScope) -> review_items::BoxedQuery<'static, MultiBackend> {
+    match scope {
+        TenantScope::Tenant(t) => review_items::table
+            .filter(r::tenant_id.eq(t.to_string()))
+            .into_boxed(),
+        TenantScope::AllTenants => review_items::table.into_boxed(),
+    }
+}
+
+/// Queues an item for a live personal identity of `tenant`.
+#[tracing::instrument(skip_all, fields(tenant = %new.tenant_id, identity = %new.identity_id))]
+pub fn insert(conn: &mut DbConnection, new: &NewReviewItem) -> Result<ReviewItem, StoreError> {
+    crate::personal::require_live(conn, new.tenant_id, new.identity_id)?;
+    if let Some(doc) = new.document_id {
+        let doc = crate::documents::find(conn, new.tenant_id, doc)?;
+        if doc.identity_id != new.identity_id {
+            return Err(StoreError::NotFound { entity: "document" });
+        }
+    }
+    let now = ts::now_ms();
+    let row = ReviewRow {
+        id: ReviewId::random().to_string(),
+        tenant_id: new.tenant_id.to_string(),
+        kind: serde_name(&new.kind)?,
+        identity_id: new.identity_id.to_string(),
+        document_id: new.document_id.map(|d| d.to_string()),
+        status: ReviewStatus::Pending.as_str().to_owned(),
+        reason: new.reason.map(|r| r.as_str().to_owned()),
+        claimed_by: None,
+        claimed_at: None,
+        decided_by: None,
+        decided_at: None,
+        decision_json: None,
+        created_at: now,
+        updated_at: now,
+        version: 1,
+    };
+    diesel::insert_into(r::review_items)
+        .values(&row)
+        .execute(conn)?;
+    ReviewItem::try_from(row)
+}
+
+/// An item within `scope`.
+pub fn find(
+    conn: &mut DbConnection,
+    scope: TenantScope,
+    id: ReviewId,
+) -> Result<ReviewItem, StoreError> {
+    scoped(scope)
+        .filter(r::id.eq(id.to_string()))
+        .select(ReviewRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(StoreError::NotFound {
+            entity: "review_item",
+        })
+        .and_then(ReviewItem::try_from)
+}
+
+/// A page of the queue within `scope`, oldest first (first come, first served), with the total.
+pub fn list(
+    conn: &mut DbConnection,
+    scope: TenantScope,
+    filter: ReviewFilter,
+    page: PageRequest,
+) -> Result<Page<ReviewItem>, StoreError> {
+    let filtered = || -> Result<_, StoreError> {
+        let mut q = scoped(scope);
+        if let Some(kind) = filter.kind {
+            q = q.filter(r::kind.eq(serde_name(&kind)?));
+        }
+        if let Some(status) = filter.status {
+            q = q.filter(r::status.eq(status.as_str()));
+        }
+        Ok(q)
+    };
+    let total: i64 = filtered()?.count().get_result(conn)?;
+    let (limit, offset) = page.limit_offset();
+    let items = filtered()?
+        .order((r::created_at.asc(), r::id.asc()))
+        .limit(limit)
+        .offset(offset)
+        .select(ReviewRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(ReviewItem::try_from)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Page::new(items, total, page))
+}
+
+/// The pending items of one identity of `tenant`, oldest first (so a caller can avoid queueing
+/// the same case twice).
+pub fn pending_for_identity(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    identity: PersonalIdentityId,
+) -> Result<Vec<ReviewItem>, StoreError> {
+    scoped(TenantScope::Tenant(tenant))
+        .filter(r::identity_id.eq(identity.to_string()))
+        .filter(r::status.eq(ReviewStatus::Pending.as_str()))
+        .order((r::created_at.asc(), r::id.asc()))
+        .select(ReviewRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(ReviewItem::try_from)
+        .collect()
+}
+
+#[diesel::dsl::auto_type]
+fn pending_at(id: String, expected: i64) -> _ {
+    review_items::table
+        .filter(r::id.eq(id))
+        .filter(r::version.eq(expected))
+        .filter(r::status.eq("pending"))
+}
+
+/// Claims a pending item for `reviewer`, if it is still at `expected_version`. Another
+/// reviewer's claim or decision in between is [`StoreError::Conflict`]; an item already
+/// decided is `Conflict` too (its version moved on).
+#[tracing::instrument(skip_all, fields(id = %id))]
+pub fn claim(
+    conn: &mut DbConnection,
+    scope: TenantScope,
+    id: ReviewId,
+    expected_version: i64,
+    reviewer: ApiKeyId,
+) -> Result<ReviewItem, StoreError> {
+    find(conn, scope, id)?;
+    let now = ts::now_ms();
+    let n = diesel::update(pending_at(id.to_string(), expected_version))
+        .set((
+            r::claimed_by.eq(Some(reviewer.to_string())),
+            r::claimed_at.eq(Some(now)),
+            r::updated_at.eq(now),
+            r::version.eq(expected_version + 1),
+        ))
+        .execute(conn)?;
+    after_versioned_write(conn, scope, id, expected_version, n)
+}
+
+/// Decides a pending item, if it is still at `expected_version` (else
+/// [`StoreError::Conflict`]). A decision's status must be `Approved`, `Rejected` or
+/// `InformationRequested`.
+#[tracing::instrument(skip_all, fields(id = %id, status = decision.status.as_str()))]
+pub fn decide(
+    conn: &mut DbConnection,
+    scope: TenantScope,
+    id: ReviewId,
+    expected_version: i64,
+    decision: &ReviewDecision,
+) -> Result<ReviewItem, StoreError> {
+    if matches!(decision.status, ReviewStatus::None | ReviewStatus::Pending) {
+        return Err(StoreError::Internal {
+            reason: "a review decision must approve, reject or request information",
+        });
+    }
+    find(conn, scope, id)?;
+    let now = ts::now_ms();
+    let n = diesel::update(pending_at(id.to_string(), expected_version))
+        .set((
+            r::status.eq(decision.status.as_str()),
+            r::decided_by.eq(Some(decision.decided_by.to_string())),
+            r::decided_at.eq(Some(now)),
+            r::decision_json.eq(decision.details.as_ref().map(to_json).transpose()?),
+            r::updated_at.eq(now),
+            r::version.eq(expected_version + 1),
+        ))
+        .execute(conn)?;
+    after_versioned_write(conn, scope, id, expected_version, n)
+}
+
+fn after_versioned_write(
+    conn: &mut DbConnection,
+    scope: TenantScope,
+    id: ReviewId,
+    expected: i64,
+    rows: usize,
+) -> Result<ReviewItem, StoreError> {
+    let item = find(conn, scope, id)?;
+    if rows == 1 {
+        Ok(item)
+    } else {
+        Err(StoreError::Conflict {
+            entity: "review_item",
+            expected,
+            actual: item.version,
+        })
+    }
+}
