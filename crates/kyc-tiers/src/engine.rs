@@ -208,9 +208,9 @@ impl<'p> Evaluation<'p> {
 /// How one KYC field stands after the latest check.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum FieldState {
-    /// The identity has no value.
+    /// The identity has no value, or the latest check saw none.
     Absent,
-    /// A value no check has looked at yet.
+    /// A value, and no check has run yet.
     Unchecked,
     Passed,
     Failed(ProcessReason),
@@ -616,15 +616,15 @@ fn field_states(
     let vouched = floor.map_or(FieldSet::EMPTY, LevelRule::cumulative_fields);
     let mut states = [FieldState::Absent; 5];
     for f in KycField::ALL {
-        let state = if !present(data, f) {
-            FieldState::Absent
-        } else {
-            match latest.map(|c| c.outcomes.get(f)) {
-                Some(FieldOutcome::Passed) => FieldState::Passed,
-                Some(FieldOutcome::Failed { reason, .. }) => FieldState::Failed(*reason),
-                // No check yet, or none since the value was added.
-                Some(FieldOutcome::NotProvided) | None => FieldState::Unchecked,
-            }
+        // The latest check covers the current data (the server runs one after every change
+        // to a KYC field), so what it did not see counts as not provided. A verdict on a value
+        // the identity no longer has counts for nothing.
+        let state = match latest.map(|c| c.outcomes.get(f)) {
+            _ if !present(data, f) => FieldState::Absent,
+            None => FieldState::Unchecked,
+            Some(FieldOutcome::NotProvided) => FieldState::Absent,
+            Some(FieldOutcome::Passed) => FieldState::Passed,
+            Some(FieldOutcome::Failed { reason, .. }) => FieldState::Failed(*reason),
         };
         states[field_index(f)] = state;
     }

@@ -8,7 +8,8 @@ use time::OffsetDateTime;
 use crate::{DocumentSet, Evaluation, FieldSet, TierError};
 
 /// An identity waiting in the review queue, ready for exactly one decision.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Deliberately neither `Clone` nor `Copy`: each decision consumes it.
+#[derive(Debug, PartialEq, Eq)]
 #[must_use = "a pending review does nothing until decided"]
 pub struct PendingReview {
     region: Region,
