@@ -174,9 +174,11 @@ impl Email {
                 && !l.starts_with('-')
                 && !l.ends_with('-')
         };
+        // Case-insensitive like the rest of the address: `XN--P1AI` is `xn--p1ai`.
         let tld_ok = labels.last().is_some_and(|tld| {
             tld.len() >= 2
-                && (tld.bytes().all(|b| b.is_ascii_alphabetic()) || tld.starts_with("xn--"))
+                && (tld.bytes().all(|b| b.is_ascii_alphabetic())
+                    || tld.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("xn--")))
         });
         if !local_ok || labels.len() < 2 || !labels.iter().all(label_ok) || !tld_ok {
             return Err(ModelError::invalid("format", FORMAT));
@@ -536,6 +538,12 @@ impl LegalName {
     }
 }
 
+/// Line and paragraph separators break log lines like a newline does, and bidirectional
+/// overrides and isolates make text display differently from what it is ("Trojan Source").
+fn is_layout_control(c: char) -> bool {
+    matches!(c, '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
 fn free_text(raw: &str, max: usize) -> Result<String, ModelError> {
     if !char_len_in(raw, 1, max) {
         return Err(ModelError::Invalid {
@@ -553,7 +561,7 @@ fn free_text(raw: &str, max: usize) -> Result<String, ModelError> {
             "must not start or end with a space",
         ));
     }
-    if raw.chars().any(char::is_control) {
+    if raw.chars().any(|c| c.is_control() || is_layout_control(c)) {
         return Err(ModelError::invalid(
             "control_characters",
             "must not contain control characters",
@@ -750,4 +758,554 @@ pub struct DueDiligence {
     pub annual_income: Option<ShortText>,
     pub account_purpose: Option<ShortText>,
     pub expected_monthly_volume: Option<ShortText>,
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn ok<T>(r: Result<T, ModelError>) -> bool {
+        r.is_ok()
+    }
+
+    fn rule<T: fmt::Debug>(r: Result<T, ModelError>) -> &'static str {
+        match r {
+            Ok(v) => panic!("expected an error, got {v:?}"),
+            Err(e) => e.rule(),
+        }
+    }
+
+    #[test]
+    fn person_names() {
+        let good = [
+            "John",
+            "Second",
+            "Doe",
+            "José",
+            "Zoë",
+            "O'Brien",
+            "O\u{2019}Brien",
+            "Jean-Luc",
+            "Ng",
+            "李小龙",
+            "Иван",
+            "محمد",
+            "Δημήτρης",
+            "नमस्ते",
+            "田中",
+            "Zoe\u{0308}",
+            "J. R. R.",
+            "Mary Ann",
+            "X",
+        ];
+        for name in good {
+            assert!(ok(PersonName::parse(name)), "{name}");
+        }
+        let long = "a".repeat(101);
+        let max = "é".repeat(100);
+        assert!(ok(PersonName::parse(&max)), "100 two-byte chars");
+        let bad = [
+            ("", "length"),
+            (long.as_str(), "length"),
+            (" John", "edge_whitespace"),
+            ("John ", "edge_whitespace"),
+            ("J0hn", "digits"),
+            ("John٣", "digits"),
+            ("John!", "charset"),
+            ("Mary  Ann", "charset"),
+            ("John\tDoe", "charset"),
+            ("John_Doe", "charset"),
+            ("'-.", "no_letters"),
+        ];
+        for (name, expected) in bad {
+            assert_eq!(rule(PersonName::parse(name)), expected, "{name:?}");
+        }
+    }
+
+    #[test]
+    fn emails() {
+        let good = [
+            ("john.doe@example.com", "john.doe@example.com"),
+            ("John.Doe@Example.COM", "john.doe@example.com"),
+            ("john+kyc@example.com", "john+kyc@example.com"),
+            ("a@mail.sub.example.co.uk", "a@mail.sub.example.co.uk"),
+            ("user@xn--bcher-kva.example", "user@xn--bcher-kva.example"),
+            ("user@example.xn--p1ai", "user@example.xn--p1ai"),
+            ("user@EXAMPLE.XN--P1AI", "user@example.xn--p1ai"),
+            ("o'brien@example.ie", "o'brien@example.ie"),
+            ("x@a-b.io", "x@a-b.io"),
+        ];
+        for (raw, canonical) in good {
+            assert_eq!(
+                Email::parse(raw).map(|e| e.as_str().to_owned()),
+                Ok(canonical.to_owned())
+            );
+        }
+        let local = "a".repeat(64);
+        let at_limit = format!(
+            "{local}@{}.{}.{}.com",
+            "b".repeat(63),
+            "c".repeat(63),
+            "d".repeat(57)
+        );
+        assert_eq!(at_limit.len(), 254);
+        assert!(ok(Email::parse(&at_limit)));
+        let over = format!(
+            "{local}@{}.{}.{}.com",
+            "b".repeat(63),
+            "c".repeat(63),
+            "d".repeat(58)
+        );
+        let long_local = format!("{}@example.com", "a".repeat(65));
+        let bad = [
+            ("john.doe", "format"),
+            ("john@doe@example.com", "format"),
+            ("john doe@example.com", "format"),
+            ("john@exa mple.com", "format"),
+            (".john@example.com", "format"),
+            ("john.@example.com", "format"),
+            ("jo..hn@example.com", "format"),
+            ("john@.example.com", "format"),
+            ("john@example..com", "format"),
+            ("john@example.com.", "format"),
+            ("john@example", "format"),
+            ("john@example.c", "format"),
+            ("john@example.123", "format"),
+            ("john@-example.com", "format"),
+            ("john@example-.com", "format"),
+            ("@example.com", "format"),
+            ("john@", "format"),
+            ("jöhn@example.com", "format"),
+            ("john@bücher.de", "format"),
+            (long_local.as_str(), "format"),
+            (over.as_str(), "length"),
+        ];
+        for (raw, expected) in bad {
+            assert_eq!(rule(Email::parse(raw)), expected, "{raw}");
+        }
+    }
+
+    #[test]
+    fn phones() {
+        let good = [
+            "+12025550165",   // US (seed)
+            "+14165550123",   // CA
+            "+447911123456",  // GB mobile
+            "+442079460000",  // GB London
+            "+4915123456789", // DE mobile
+            "+493012345678",  // DE Berlin
+            "+919876543210",  // IN mobile
+            "+5511987654321", // BR São Paulo mobile
+            "+819012345678",  // JP mobile
+            "+81312345678",   // JP Tokyo
+            "+390236618300",  // IT: the leading 0 is part of the number
+        ];
+        for raw in good {
+            assert!(ok(Phone::parse(raw)), "{raw}");
+        }
+        let bad = [
+            ("12025550165", "e164"),
+            ("+1 202 555 0165", "e164"),
+            ("+1-202-555-0165", "e164"),
+            ("+0123456789", "e164"),
+            ("+1234567", "e164"),
+            ("+1234567890123456", "e164"),
+            ("++12025550165", "e164"),
+            ("", "e164"),
+            ("+120255501650", "possible_number"), // US: 11 national digits
+            ("+1202555016", "possible_number"),   // US: 9
+            ("+4479111234567", "possible_number"), // GB: 11
+            ("+4912", "e164"),
+            ("+91987654", "possible_number"), // IN: 7
+            ("+55119876543210", "possible_number"), // BR: 12
+            ("+81123456", "possible_number"), // JP: 6
+            ("+99912345678", "possible_number"),    // no such calling code
+            ("+4407911123456", "possible_number"),  // national prefix inside E.164
+        ];
+        for (raw, expected) in bad {
+            assert_eq!(Phone::parse(raw).map_err(|e| e.rule()).err(), Some(expected), "{raw}");
+        }
+    }
+
+    #[test]
+    fn phone_countries() {
+        let country = |raw: &str| Phone::parse(raw).ok().and_then(|p| p.country());
+        assert_eq!(country("+12025550165"), Some(CountryCode::US));
+        assert_eq!(
+            country("+493012345678").map(|c| c.to_string()),
+            Some("DE".into())
+        );
+    }
+
+    #[test]
+    fn ssns() {
+        let ssn = Ssn::parse("305-46-4885").unwrap();
+        assert_eq!(ssn, Ssn::parse("305464885").unwrap());
+        assert_eq!(
+            (ssn.area(), ssn.group(), ssn.serial()),
+            ("305", "46", "4885")
+        );
+        assert_eq!(ssn.as_str(), "305464885");
+        // Range rules are KYC rules: the edge accepts any nine digits.
+        assert!(ok(Ssn::parse("000-00-0000")));
+        for bad in [
+            "30546488",
+            "3054648851",
+            "305-464-885",
+            "305 46 4885",
+            "30-546-4885",
+            "305-46-488a",
+            "３０５４６４８８５",
+            "305--4885",
+            "",
+        ] {
+            assert_eq!(rule(Ssn::parse(bad)), "format", "{bad}");
+        }
+    }
+
+    #[test]
+    fn dates_of_birth() {
+        for good in [
+            "1995-04-25",
+            "1987-03-25",
+            "2000-02-29",
+            "2024-02-29",
+            "1000-01-01",
+        ] {
+            let d = DateOfBirth::parse(good).unwrap();
+            assert_eq!(d.to_iso(), good);
+        }
+        for bad in [
+            "2023-02-29",
+            "1900-02-29",
+            "2024-04-31",
+            "2024-13-01",
+            "2024-00-10",
+            "2024-01-00",
+            "2024-1-5",
+            "95-04-25",
+            "0999-01-01",
+            "+1995-04-25",
+            "1995-04-25T00:00:00Z",
+            "25/04/1995",
+            "",
+        ] {
+            assert_eq!(rule(DateOfBirth::parse(bad)), "calendar_date", "{bad}");
+        }
+    }
+
+    #[test]
+    fn country_codes() {
+        for (raw, canonical) in [
+            ("US", "US"),
+            ("us", "US"),
+            ("gB", "GB"),
+            ("AX", "AX"),
+            ("SS", "SS"),
+        ] {
+            assert_eq!(CountryCode::parse(raw).unwrap().as_str(), canonical);
+        }
+        for bad in ["XK", "UK", "EU", "ZZ", "USA", "U", "", "1A", "ÜS"] {
+            assert_eq!(rule(CountryCode::parse(bad)), "unknown_code", "{bad}");
+        }
+    }
+
+    #[test]
+    fn usps_codes() {
+        for good in [
+            "IN", "in", "DC", "PR", "VI", "GU", "AS", "MP", "FM", "MH", "PW", "AA", "AE", "AP",
+        ] {
+            assert!(ok(UsState::parse(good)), "{good}");
+        }
+        assert_eq!(UsState::parse("oh").unwrap().as_str(), "OH");
+        for bad in ["XX", "UK", "CZ", "Indiana", "I", "", "IN ", "US"] {
+            assert_eq!(rule(UsState::parse(bad)), "unknown_code", "{bad}");
+        }
+    }
+
+    #[test]
+    fn zips_and_postal_codes() {
+        assert_eq!(UsZip::parse("46173").unwrap().prefix(), "461");
+        for bad in [
+            "4617",
+            "461730",
+            "46173-1234",
+            "4617a",
+            " 4617",
+            "４６１７３",
+        ] {
+            assert_eq!(rule(UsZip::parse(bad)), "us_postal_code", "{bad}");
+        }
+        for good in [
+            "M4 1AA", "10117", "75008", "1000-001", "SW1A 1AA", "K1A0B1", "00",
+        ] {
+            assert!(ok(PostalCode::parse(good)), "{good}");
+        }
+        for bad in [
+            "1",
+            " 10117",
+            "10117 ",
+            "M4_1AA",
+            "--",
+            "1234567890123",
+            "75008é",
+        ] {
+            assert_eq!(rule(PostalCode::parse(bad)), "format", "{bad}");
+        }
+    }
+
+    #[test]
+    fn free_text() {
+        assert!(ok(AddressLine::parse("4220 Davisson Street")));
+        assert!(ok(AddressLine::parse("Flat 2/B, 1 High St.")));
+        assert!(ok(AddressLine::parse("東京都千代田区1-1")));
+        assert!(ok(ShortText::parse(&"x".repeat(200))));
+        assert!(ok(LegalName::parse("Acme Widgets, Inc.")));
+        let cases = [
+            ("", "length"),
+            (" x", "edge_whitespace"),
+            ("x\u{3000}", "edge_whitespace"),
+            ("a\nb", "control_characters"),
+            ("a\u{7}b", "control_characters"),
+            ("a\u{2028}b", "control_characters"),
+            ("abc\u{202E}fdp.exe", "control_characters"),
+            ("---", "no_alphanumeric"),
+        ];
+        for (raw, expected) in cases {
+            assert_eq!(rule(AddressLine::parse(raw)), expected, "{raw:?}");
+            assert_eq!(rule(ShortText::parse(raw)), expected, "{raw:?}");
+            assert_eq!(rule(LegalName::parse(raw)), expected, "{raw:?}");
+        }
+        assert_eq!(rule(AddressLine::parse(&"x".repeat(101))), "length");
+        assert_eq!(rule(ShortText::parse(&"x".repeat(201))), "length");
+        assert_eq!(rule(LegalName::parse(&"x".repeat(201))), "length");
+    }
+
+    #[test]
+    fn tax_ids() {
+        let us = CountryCode::US;
+        let de = CountryCode::parse("DE").unwrap();
+        assert_eq!(
+            TaxId::parse_for(us, "12-3456789").unwrap().as_str(),
+            "123456789"
+        );
+        assert_eq!(
+            TaxId::parse_for(us, "123456789").unwrap().as_str(),
+            "123456789"
+        );
+        for bad in ["1-23456789", "12345678", "12-345678a", "DE123456789", ""] {
+            assert_eq!(rule(TaxId::parse_for(us, bad)), "ein", "{bad}");
+        }
+        for good in [
+            "DE123456789",
+            "12/345/67890",
+            "GB 123.4567.89",
+            "12-3456789",
+        ] {
+            assert!(ok(TaxId::parse_for(de, good)), "{good}");
+        }
+        for bad in ["X", "ABCDEF", " 123", "12_34", &"1".repeat(31)] {
+            assert_eq!(rule(TaxId::parse_for(de, bad)), "format", "{bad}");
+        }
+    }
+
+    #[test]
+    fn formation_regions() {
+        for (raw, canonical, country) in [
+            ("US-DE", "US-DE", "US"),
+            ("us-de", "US-DE", "US"),
+            ("DE", "DE", "DE"),
+            ("GB-MAN", "GB-MAN", "GB"),
+            ("FR-75", "FR-75", "FR"),
+        ] {
+            let r = FormationRegion::parse(raw).unwrap();
+            assert_eq!((r.as_str(), r.country().as_str()), (canonical, country));
+        }
+        for bad in [
+            "US-XX", "US-", "XK-01", "UK", "GB-ABCD", "GB-A_B", "", "-DE", "US-DE-1",
+        ] {
+            assert_eq!(rule(FormationRegion::parse(bad)), "unknown_code", "{bad}");
+        }
+    }
+
+    #[test]
+    fn addresses() {
+        let line = |s: &str| AddressLine::parse(s).unwrap();
+        let us = Address::new(
+            line("4220 Davisson Street"),
+            None,
+            line("Rushville"),
+            AddressRegion::Us {
+                state: UsState::parse("IN").unwrap(),
+                zip: UsZip::parse("46173").unwrap(),
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            (us.country(), us.state(), us.postal_code()),
+            (CountryCode::US, Some("IN"), "46173")
+        );
+        let fake_us = Address::new(
+            line("x"),
+            None,
+            line("y"),
+            AddressRegion::Other {
+                country: CountryCode::US,
+                state: None,
+                postal_code: PostalCode::parse("46173").unwrap(),
+            },
+        );
+        assert_eq!(rule(fake_us), "state_required");
+    }
+
+    #[test]
+    fn pii_debug_output_is_redacted() {
+        let shown = [
+            format!("{:?}", PersonName::parse("Johnathan").unwrap()),
+            format!("{:?}", Email::parse("secret@example.com").unwrap()),
+            format!("{:?}", Phone::parse("+12025550165").unwrap()),
+            format!("{:?}", Ssn::parse("305464885").unwrap()),
+            format!("{:?}", DateOfBirth::parse("1995-04-25").unwrap()),
+            format!("{:?}", UsZip::parse("46173").unwrap()),
+            format!("{:?}", PostalCode::parse("M4 1AA").unwrap()),
+            format!("{:?}", AddressLine::parse("4220 Davisson").unwrap()),
+            format!("{:?}", ShortText::parse("Engineer").unwrap()),
+            format!(
+                "{:?}",
+                TaxId::parse_for(CountryCode::US, "123456789").unwrap()
+            ),
+        ];
+        let secrets = [
+            "Johnathan",
+            "secret",
+            "2025550165",
+            "305464885",
+            "1995",
+            "46173",
+            "M4 1AA",
+            "Davisson",
+            "Engineer",
+            "123456789",
+        ];
+        for (out, secret) in shown.iter().zip(secrets) {
+            assert!(!out.contains(secret), "{out}");
+            assert!(out.contains("<redacted>"), "{out}");
+        }
+    }
+
+    #[test]
+    fn serde_goes_through_the_constructors() {
+        assert!(serde_json::from_str::<Email>("\"not-an-email\"").is_err());
+        let e: Email = serde_json::from_str("\"A@Example.com\"").unwrap();
+        assert_eq!(serde_json::to_string(&e).unwrap(), "\"a@example.com\"");
+        assert!(serde_json::from_str::<DateOfBirth>("\"2023-02-29\"").is_err());
+        assert!(serde_json::from_str::<CountryCode>("\"XK\"").is_err());
+        let dd: Result<DueDiligence, _> = serde_json::from_str(r#"{"pet": "cat"}"#);
+        assert!(dd.is_err());
+    }
+
+    /// Strings biased towards the interesting alphabets: digits, separators, letters of
+    /// several scripts, combining marks, controls, and any char at all.
+    fn messy() -> impl Strategy<Value = String> {
+        prop_oneof![
+            any::<String>(),
+            "[0-9+\\- ]{0,20}",
+            "[a-zA-Z0-9.@+_\\-]{0,40}",
+            "[a-zA-Z .'\\-]{0,30}",
+            "[\\p{L}\\p{M} '\\-.]{0,30}",
+            "[\\p{Cc}\\p{Z}a-z]{0,10}",
+        ]
+    }
+
+    /// A strategy for every constructor: its name and a closure that parses, checks the
+    /// canonical text re-parses to the same value, and says whether it was accepted.
+    fn round_trip(raw: &str) {
+        fn check<T: PartialEq + fmt::Debug>(
+            parse: impl Fn(&str) -> Result<T, ModelError>,
+            text: impl Fn(&T) -> String,
+            raw: &str,
+        ) {
+            if let Ok(v) = parse(raw) {
+                assert_eq!(parse(&text(&v)).as_ref(), Ok(&v), "round trip");
+            }
+        }
+        check(PersonName::parse, |v| v.as_str().into(), raw);
+        check(Email::parse, |v| v.as_str().into(), raw);
+        check(Phone::parse, |v| v.as_str().into(), raw);
+        check(Ssn::parse, |v| v.as_str().into(), raw);
+        check(DateOfBirth::parse, |v| v.to_iso(), raw);
+        check(CountryCode::parse, |v| v.as_str().into(), raw);
+        check(UsState::parse, |v| v.as_str().into(), raw);
+        check(UsZip::parse, |v| v.as_str().into(), raw);
+        check(PostalCode::parse, |v| v.as_str().into(), raw);
+        check(AddressLine::parse, |v| v.as_str().into(), raw);
+        check(ShortText::parse, |v| v.as_str().into(), raw);
+        check(LegalName::parse, |v| v.as_str().into(), raw);
+        check(FormationRegion::parse, |v| v.as_str().into(), raw);
+        for country in [CountryCode::US, CountryCode([b'D', b'E'])] {
+            check(|r| TaxId::parse_for(country, r), |v| v.as_str().into(), raw);
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn constructors_never_panic_and_round_trip(raw in messy()) {
+            round_trip(&raw);
+        }
+
+        #[test]
+        fn accepted_values_never_leak_through_debug(raw in "[a-zA-Z]{6,20}") {
+            if let Ok(n) = PersonName::parse(&raw) {
+                let shown = format!("{n:?}");
+                prop_assert!(!shown.contains(&raw));
+            }
+            if let Ok(t) = ShortText::parse(&raw) {
+                let shown = format!("{t:?}");
+                prop_assert!(!shown.contains(&raw));
+            }
+        }
+
+        #[test]
+        fn errors_never_contain_the_input(raw in "[a-zA-Z0-9@.+\\-]{4,30}") {
+            let errors = [
+                PersonName::parse(&raw).err(),
+                Email::parse(&raw).err(),
+                Phone::parse(&raw).err(),
+                Ssn::parse(&raw).err(),
+                DateOfBirth::parse(&raw).err(),
+                PostalCode::parse(&raw).err(),
+                TaxId::parse_for(CountryCode::US, &raw).err(),
+            ];
+            for e in errors.into_iter().flatten() {
+                prop_assert!(!e.to_string().contains(&raw));
+                let shown = format!("{e:?}");
+                prop_assert!(!shown.contains(&raw));
+            }
+        }
+
+        #[test]
+        fn generated_valid_values_are_accepted(
+            local in "[a-z0-9]{1,10}(\\.[a-z0-9]{1,10}){0,2}",
+            domain in "[a-z][a-z0-9\\-]{0,10}[a-z0-9]",
+            tld in "[a-z]{2,6}",
+            area in 1u16..=899,
+            group in 1u8..=99,
+            serial in 1u16..=9999,
+            days in 0i32..365 * 300,
+        ) {
+            let email = format!("{local}@{domain}.{tld}");
+            prop_assert_eq!(Email::parse(&email.to_uppercase()).map(|e| e.as_str().to_owned()), Ok(email));
+            let ssn = format!("{area:03}-{group:02}-{serial:04}");
+            let parsed = Ssn::parse(&ssn).unwrap();
+            prop_assert_eq!(parsed.as_str(), ssn.replace('-', ""));
+            let date = Date::from_calendar_date(1800, time::Month::January, 1).unwrap()
+                + time::Duration::days(i64::from(days));
+            let iso = format!("{:04}-{:02}-{:02}", date.year(), u8::from(date.month()), date.day());
+            prop_assert_eq!(DateOfBirth::parse(&iso).map(DateOfBirth::date), Ok(date));
+        }
+    }
 }
