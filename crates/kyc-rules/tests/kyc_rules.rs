@@ -9,7 +9,8 @@ use kyc_model::{
     ProcessReason, Ssn, UsState, UsZip,
 };
 use kyc_rules::kyc::{
-    RULES, SemanticFailure, check_address, check_date_of_birth, check_name, check_phone, check_ssn,
+    self, RULES, SemanticFailure, check_address, check_date_of_birth, check_name, check_phone,
+    check_ssn,
 };
 use time::{Date, Month, macros::date};
 
@@ -445,4 +446,99 @@ fn every_rule_is_listed_once() {
         r.bytes()
             .all(|b| b.is_ascii_lowercase() || b == b'_' || b.is_ascii_digit())
     }));
+}
+
+// ----- imports -------------------------------------------------------------------------------
+
+fn import(expires: &str, verified: &str, birthdate: &str) -> kyc_rules::ImportOutput {
+    let body = serde_json::json!({
+        "userId": "usr-0b5a6f2e-3c1d-4e8f-9a7b-6c5d4e3f2a1b",
+        "type": "import",
+        "output": {
+            "provider": "veriff",
+            "document": {"type": "passport", "number": "7700225VH", "country": "GB",
+                         "expiresAt": expires},
+            "person": {"givenName": "John", "familyName": "Doe", "birthdate": birthdate},
+            "verifiedAt": verified
+        }
+    });
+    kyc_rules::parse_kyc_session(&body).unwrap().output.unwrap()
+}
+
+#[test]
+fn import_checks() {
+    use time::macros::datetime;
+    let now = datetime!(2026 - 03 - 13 12:00 UTC);
+    let seed = import("2026-03-13", "2020-01-01T00:00:00Z", "1987-09-04");
+    // Valid through its expiry day.
+    assert_eq!(kyc::check_import(&seed, now), Ok(()));
+    assert_eq!(
+        kyc::check_import(&seed, datetime!(2026 - 03 - 14 00:00 UTC)),
+        failure(ProcessReason::ExpiredDocument, "document_expired")
+    );
+    let future = import("2030-01-01", "2026-03-13T12:00:01Z", "1987-09-04");
+    assert_eq!(
+        kyc::check_import(&future, now),
+        failure(ProcessReason::DataMismatch, "verified_in_future")
+    );
+    // An offset is honoured: 13:30+02:00 is 11:30 UTC, in the past.
+    let offset = import("2030-01-01", "2026-03-13T13:30:00+02:00", "1987-09-04");
+    assert_eq!(kyc::check_import(&offset, now), Ok(()));
+    let minor = import("2030-01-01", "2026-01-01T00:00:00Z", "2010-01-01");
+    assert_eq!(
+        kyc::check_import(&minor, now),
+        failure(ProcessReason::Underage, "age_under_18")
+    );
+}
+
+#[test]
+fn import_must_match_the_identity() {
+    let output = import("2030-01-01", "2020-01-01T00:00:00Z", "1987-09-04");
+    let person = |first: &str, middle: Option<&str>, last: &str, dob: Option<&str>| {
+        kyc_model::PersonalData {
+            first_name: name(first),
+            middle_name: middle.map(name),
+            last_name: name(last),
+            email: kyc_model::Email::parse("j@example.com").unwrap(),
+            phone: Phone::parse("+12025550165").unwrap(),
+            address: None,
+            date_of_birth: dob.map(|d| DateOfBirth::parse(d).unwrap()),
+            ssn: None,
+            gender: None,
+            due_diligence: None,
+        }
+    };
+    let mismatch = failure(ProcessReason::DataMismatch, "import_mismatch");
+    let cases = [
+        (person("John", None, "Doe", Some("1987-09-04")), Ok(())),
+        (person("JOHN", None, "doe", None), Ok(())),
+        (person("John", None, "Doe", Some("1987-09-05")), mismatch),
+        (person("Jon", None, "Doe", None), mismatch),
+        (person("John", None, "Roe", None), mismatch),
+    ];
+    for (p, expected) in cases {
+        assert_eq!(kyc::check_import_matches(&output, &p), expected);
+    }
+    // A provider may put the middle name into the given name.
+    let mut body = serde_json::json!({"userId": "usr-0b5a6f2e-3c1d-4e8f-9a7b-6c5d4e3f2a1b",
+        "type": "import", "output": {"provider": "veriff",
+        "document": {"type": "id-card", "number": "X1", "country": "DE"},
+        "person": {"givenName": "Jean Luc", "familyName": "Picard", "birthdate": "1987-09-04"},
+        "verifiedAt": "2020-01-01T00:00:00Z"}});
+    let out = kyc_rules::parse_kyc_session(&body).unwrap().output.unwrap();
+    assert_eq!(out.document.expires_at, None);
+    assert_eq!(
+        kyc::check_import_matches(&out, &person("Jean", Some("Luc"), "Picard", None)),
+        Ok(())
+    );
+    assert_eq!(
+        kyc::check_import_matches(&out, &person("Jean", Some("Paul"), "Picard", None)),
+        mismatch
+    );
+    body["output"]["person"]["givenName"] = serde_json::json!("Jean");
+    let out = kyc_rules::parse_kyc_session(&body).unwrap().output.unwrap();
+    assert_eq!(
+        kyc::check_import_matches(&out, &person("Jean", Some("Luc"), "Picard", None)),
+        Ok(())
+    );
 }
