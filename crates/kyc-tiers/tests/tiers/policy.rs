@@ -339,3 +339,56 @@ fn an_operator_can_give_international_users_an_l1() {
     );
     assert_eq!(l2.requires(), Some(KycLevel::L1));
 }
+
+#[test]
+fn the_guide_quotes_the_shipped_file() {
+    let guide = include_str!("../../../../docs/tier-policy.md");
+    let quoted = format!("```toml\n{DEFAULT_POLICY_TOML}```");
+    assert!(
+        guide.contains(&quoted),
+        "docs/tier-policy.md must quote default_policy.toml verbatim"
+    );
+}
+
+#[test]
+fn the_guide_shows_real_error_messages() {
+    let broken = [
+        edited("version = 1", "version = 2\ncolour = \"red\""),
+        edited(
+            "us = { requires = \"L0\", fields",
+            "us = { require = \"L0\", requires = \"L0\", fields",
+        ),
+        edited("[levels.L2]", "[levels.L3]\n\n[levels.L2]"),
+        edited(
+            "us = { requires = \"L0\", fields = [\"address\", \"dateOfBirth\", \"ssn\"] }\n",
+            "",
+        ),
+        edited(
+            "us = { requires = \"L1\", documents = [\"proofOfId\"] }",
+            "us = { requires = \"L2\", documents = [\"proofOfAddress\"] }",
+        ),
+        edited("international = { fields = [\"name\", \"phone\"] }\n", ""),
+        edited(
+            "us = { fields = [\"name\", \"phone\"] }",
+            "us = { fields = [\"name\", \"email\"] }",
+        ),
+        edited("name = \"offramp\"", "name = \"onramp\""),
+    ];
+    let mut all: Vec<String> = broken.iter().flat_map(|t| violations(t)).collect();
+    all.extend(violations(&edited(
+        "name = \"onramp\"\nus = \"L1\"\ninternational = \"L2\"",
+        "name = \"onramp\"\nus = \"L1\"\ninternational = \"L1\"",
+    )));
+    let guide = include_str!("../../../../docs/tier-policy.md");
+    let block = guide
+        .split("```text\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .unwrap();
+    for line in block.lines() {
+        assert!(
+            all.iter().any(|v| v == line),
+            "not produced: {line}\n{all:#?}"
+        );
+    }
+}
