@@ -94,9 +94,11 @@ impl Verifier for BuiltinVerifier {
     }
 }
 
-/// The sandbox verifier: every value passes except the documented magic values, which force
-/// each outcome deterministically (see `docs/tier-policy.md`). The built-in rules do not apply,
-/// so integrators' test data ("Test User") behaves like a real person's.
+/// The sandbox verifier: the built-in rules, plus documented magic values that force each
+/// outcome deterministically (see `docs/tier-policy.md`). The rules stay on so that a sandbox
+/// behaves like production for real-looking data (an Ohio ZIP with an Indiana state is still
+/// invalid); the magic values add outcomes the rules cannot produce on demand (fraud,
+/// duplicate) and decide documents, which the built-in verifier leaves to a reviewer.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SandboxVerifier;
 
@@ -138,10 +140,11 @@ impl Verifier for SandboxVerifier {
     }
 
     fn verify(&self, data: &PersonalData, context: &VerifyContext) -> FieldOutcomes {
+        let rules = BuiltinVerifier.verify(data, context);
         let phone = if data.phone.as_str() == magic::PHONE_INVALID {
             failed(ProcessReason::DataMismatch, "sandbox_phone")
         } else {
-            FieldOutcome::Passed
+            rules.phone
         };
         let name = if data
             .last_name
@@ -150,7 +153,7 @@ impl Verifier for SandboxVerifier {
         {
             failed(ProcessReason::DataMismatch, "sandbox_name")
         } else {
-            FieldOutcome::Passed
+            rules.name
         };
         let address = match &data.address {
             None => FieldOutcome::NotProvided,
@@ -161,7 +164,7 @@ impl Verifier for SandboxVerifier {
             {
                 failed(ProcessReason::DataMismatch, "sandbox_address")
             }
-            Some(_) => FieldOutcome::Passed,
+            Some(_) => rules.address,
         };
         let ssn = match data.ssn.as_ref().map(|s| s.as_str()) {
             None => FieldOutcome::NotProvided,
@@ -169,7 +172,7 @@ impl Verifier for SandboxVerifier {
             Some(magic::SSN_FRAUD) => failed(ProcessReason::Fraud, "sandbox_ssn_fraud"),
             Some(magic::SSN_DUPLICATE) => failed(ProcessReason::Duplicate, "sandbox_ssn_duplicate"),
             Some(magic::SSN_INVALID) => failed(ProcessReason::DataMismatch, "sandbox_ssn_invalid"),
-            Some(_) => FieldOutcome::Passed,
+            Some(_) => rules.ssn,
         };
         let date_of_birth = match data.date_of_birth.map(|d| d.date()) {
             None => FieldOutcome::NotProvided,
@@ -179,7 +182,7 @@ impl Verifier for SandboxVerifier {
             Some(d) if is_date(d, magic::DOB_UNDERAGE) => {
                 failed(ProcessReason::Underage, "sandbox_dob_underage")
             }
-            Some(_) => FieldOutcome::Passed,
+            Some(_) => rules.date_of_birth,
         };
         FieldOutcomes {
             phone,
