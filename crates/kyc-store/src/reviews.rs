@@ -7,8 +7,8 @@
 
 use diesel::prelude::*;
 use kyc_model::{
-    ApiKeyId, DocumentId, PersonalIdentityId, ProcessReason, ReviewId, ReviewKind, ReviewStatus,
-    TenantId,
+    ApiKeyId, DocumentId, DocumentVerdict, KycLevel, PersonalIdentityId, ProcessReason,
+    ReviewDecision, ReviewId, ReviewKind, ReviewRecord, ReviewStatus, TenantId,
 };
 use time::OffsetDateTime;
 
@@ -18,7 +18,7 @@ use crate::{
     list::{Page, PageRequest},
     schema::review_items::{self, dsl as r},
     ts,
-    util::{from_json, from_serde_name, parse_id, serde_name, to_json},
+    util::{from_json, from_serde_name, parse_id, required, serde_name, to_json},
 };
 
 const TABLE: &str = "review_items";
@@ -33,7 +33,7 @@ pub enum TenantScope {
 }
 
 /// An item of the review queue.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReviewItem {
     pub id: ReviewId,
     pub tenant_id: TenantId,
@@ -49,9 +49,10 @@ pub struct ReviewItem {
     pub claimed_at: Option<OffsetDateTime>,
     pub decided_by: Option<ApiKeyId>,
     pub decided_at: Option<OffsetDateTime>,
-    /// What the reviewer decided beyond the status (level granted, items requested). Must
-    /// hold no PII: it is stored in clear.
-    pub decision: Option<serde_json::Value>,
+    /// The decision, once made.
+    pub verdict: Option<Verdict>,
+    /// The identity's level when the decision was made (a rejection caps the level there).
+    pub level_at_decision: Option<KycLevel>,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
     pub version: i64,
@@ -67,14 +68,44 @@ pub struct NewReviewItem {
     pub reason: Option<ProcessReason>,
 }
 
-/// A reviewer's decision.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ReviewDecision {
-    /// `Approved`, `Rejected` or `InformationRequested`.
-    pub status: ReviewStatus,
+/// A decision, typed by the kind of item: kyc-model's [`ReviewDecision`] for an identity,
+/// its [`DocumentVerdict`] for a document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Identity(ReviewDecision),
+    Document(DocumentVerdict),
+}
+
+impl Verdict {
+    /// The item status the decision leaves: approved, rejected, or information requested (a
+    /// document to resubmit counts as information requested).
+    pub const fn status(&self) -> ReviewStatus {
+        match self {
+            Self::Identity(ReviewDecision::Approve { .. })
+            | Self::Document(DocumentVerdict::Approve) => ReviewStatus::Approved,
+            Self::Identity(ReviewDecision::Reject { .. })
+            | Self::Document(DocumentVerdict::Reject { .. }) => ReviewStatus::Rejected,
+            Self::Identity(ReviewDecision::RequestInformation { .. })
+            | Self::Document(DocumentVerdict::Resubmit) => ReviewStatus::InformationRequested,
+        }
+    }
+
+    const fn kind(&self) -> ReviewKind {
+        match self {
+            Self::Identity(_) => ReviewKind::Identity,
+            Self::Document(_) => ReviewKind::Document,
+        }
+    }
+}
+
+/// What [`decide`] records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    /// Must match the item's kind.
+    pub verdict: Verdict,
     pub decided_by: ApiKeyId,
-    /// Details without PII (see [`ReviewItem::decision`]).
-    pub details: Option<serde_json::Value>,
+    /// The identity's level now.
+    pub level_at_decision: KycLevel,
 }
 
 /// Filters of the queue listing; `None` means any.
@@ -99,6 +130,7 @@ struct ReviewRow {
     decided_by: Option<String>,
     decided_at: Option<i64>,
     decision_json: Option<String>,
+    level_at_decision: Option<String>,
     created_at: i64,
     updated_at: i64,
     version: i64,
@@ -109,10 +141,11 @@ impl TryFrom<ReviewRow> for ReviewItem {
 
     fn try_from(row: ReviewRow) -> Result<Self, StoreError> {
         let opt_ts = |v: Option<i64>, col| v.map(|ms| ts::from_ms(ms, TABLE, col)).transpose();
+        let kind: ReviewKind = from_serde_name(&row.kind, TABLE, "kind")?;
         Ok(Self {
             id: parse_id(&row.id, TABLE, "id")?,
             tenant_id: parse_id(&row.tenant_id, TABLE, "tenant_id")?,
-            kind: from_serde_name(&row.kind, TABLE, "kind")?,
+            kind,
             identity_id: parse_id(&row.identity_id, TABLE, "identity_id")?,
             document_id: row
                 .document_id
@@ -134,9 +167,24 @@ impl TryFrom<ReviewRow> for ReviewItem {
                 .map(|k| parse_id(&k, TABLE, "decided_by"))
                 .transpose()?,
             decided_at: opt_ts(row.decided_at, "decided_at")?,
-            decision: row
+            verdict: row
                 .decision_json
-                .map(|d| from_json(&d, TABLE, "decision_json"))
+                .map(|d| -> Result<Verdict, StoreError> {
+                    Ok(match kind {
+                        ReviewKind::Identity => {
+                            Verdict::Identity(from_json(&d, TABLE, "decision_json")?)
+                        }
+                        ReviewKind::Document => {
+                            Verdict::Document(from_json(&d, TABLE, "decision_json")?)
+                        }
+                    })
+                })
+                .transpose()?,
+            level_at_decision: row
+                .level_at_decision
+                .map(|l| {
+                    KycLevel::from_name(&l).ok_or(StoreError::corrupt(TABLE, "level_at_decision"))
+                })
                 .transpose()?,
             created_at: ts::from_ms(row.created_at, TABLE, "created_at")?,
             updated_at: ts::from_ms(row.updated_at, TABLE, "updated_at")?,
@@ -178,6 +226,7 @@ pub fn insert(conn: &mut DbConnection, new: &NewReviewItem) -> Result<ReviewItem
         decided_by: None,
         decided_at: None,
         decision_json: None,
+        level_at_decision: None,
         created_at: now,
         updated_at: now,
         version: 1,
@@ -287,34 +336,70 @@ pub fn claim(
 }
 
 /// Decides a pending item, if it is still at `expected_version` (else
-/// [`StoreError::Conflict`]). A decision's status must be `Approved`, `Rejected` or
-/// `InformationRequested`.
-#[tracing::instrument(skip_all, fields(id = %id, status = decision.status.as_str()))]
+/// [`StoreError::Conflict`]). The verdict must fit the item's kind.
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub fn decide(
     conn: &mut DbConnection,
     scope: TenantScope,
     id: ReviewId,
     expected_version: i64,
-    decision: &ReviewDecision,
+    decision: &Decision,
 ) -> Result<ReviewItem, StoreError> {
-    if matches!(decision.status, ReviewStatus::None | ReviewStatus::Pending) {
+    let item = find(conn, scope, id)?;
+    if item.kind != decision.verdict.kind() {
         return Err(StoreError::Internal {
-            reason: "a review decision must approve, reject or request information",
+            reason: "a review verdict must match the kind of the item",
         });
     }
-    find(conn, scope, id)?;
+    let verdict_json = match &decision.verdict {
+        Verdict::Identity(d) => to_json(d)?,
+        Verdict::Document(v) => to_json(v)?,
+    };
     let now = ts::now_ms();
     let n = diesel::update(pending_at(id.to_string(), expected_version))
         .set((
-            r::status.eq(decision.status.as_str()),
+            r::status.eq(decision.verdict.status().as_str()),
             r::decided_by.eq(Some(decision.decided_by.to_string())),
             r::decided_at.eq(Some(now)),
-            r::decision_json.eq(decision.details.as_ref().map(to_json).transpose()?),
+            r::decision_json.eq(Some(verdict_json)),
+            r::level_at_decision.eq(Some(decision.level_at_decision.as_str())),
             r::updated_at.eq(now),
             r::version.eq(expected_version + 1),
         ))
         .execute(conn)?;
     after_versioned_write(conn, scope, id, expected_version, n)
+}
+
+/// The decided identity reviews of one identity of `tenant`, oldest first, in the form the
+/// tier engine reads them.
+pub fn records_for_identity(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    identity: PersonalIdentityId,
+) -> Result<Vec<ReviewRecord>, StoreError> {
+    let items: Vec<ReviewItem> = scoped(TenantScope::Tenant(tenant))
+        .filter(r::identity_id.eq(identity.to_string()))
+        .filter(r::kind.eq(serde_name(&ReviewKind::Identity)?))
+        .filter(r::decided_at.is_not_null())
+        .order((r::decided_at.asc(), r::id.asc()))
+        .select(ReviewRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(ReviewItem::try_from)
+        .collect::<Result<_, _>>()?;
+    items
+        .into_iter()
+        .map(|item| {
+            let Some(Verdict::Identity(decision)) = item.verdict else {
+                return Err(StoreError::corrupt(TABLE, "decision_json"));
+            };
+            Ok(ReviewRecord {
+                decided_at: required(item.decided_at, TABLE, "decided_at")?,
+                decision,
+                level_at_decision: required(item.level_at_decision, TABLE, "level_at_decision")?,
+            })
+        })
+        .collect()
 }
 
 fn after_versioned_write(

@@ -128,6 +128,7 @@ diesel::table! {
         decided_by -> Nullable<Text>,
         decided_at -> Nullable<BigInt>,
         decision_json -> Nullable<Text>,
+        level_at_decision -> Nullable<Text>,
         created_at -> BigInt,
         updated_at -> BigInt,
         version -> BigInt,

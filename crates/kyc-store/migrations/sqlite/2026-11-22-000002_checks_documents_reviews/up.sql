@@ -47,6 +47,7 @@ CREATE TABLE review_items (
     decided_by TEXT,
     decided_at BIGINT,
     decision_json TEXT,
+    level_at_decision TEXT,
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL,
     version BIGINT NOT NULL

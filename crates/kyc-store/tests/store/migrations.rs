@@ -1,0 +1,260 @@
+//! Migrations: up, down, up again on each backend; the resulting schemas agree with each other.
+
+use std::collections::BTreeMap;
+
+use diesel::{Connection, PgConnection, QueryableByName, RunQueryDsl, SqliteConnection, sql_types};
+use kyc_store::{revert_all_migrations, run_migrations};
+
+use crate::common::PgDatabase;
+
+/// table -> (columns as "name type null|notnull pk?", indexes as "name unique? (cols)")
+type Schema = BTreeMap<String, (Vec<String>, Vec<String>)>;
+
+#[derive(QueryableByName)]
+struct Name {
+    #[diesel(sql_type = sql_types::Text)]
+    name: String,
+}
+
+#[derive(QueryableByName)]
+struct SqliteColumn {
+    #[diesel(sql_type = sql_types::Text)]
+    name: String,
+    #[diesel(sql_type = sql_types::Text)]
+    r#type: String,
+    #[diesel(sql_type = sql_types::Integer)]
+    notnull: i32,
+    #[diesel(sql_type = sql_types::Integer)]
+    pk: i32,
+}
+
+#[derive(QueryableByName)]
+struct SqliteIndex {
+    #[diesel(sql_type = sql_types::Text)]
+    name: String,
+    #[diesel(sql_type = sql_types::Integer)]
+    unique: i32,
+    #[diesel(sql_type = sql_types::Text)]
+    origin: String,
+}
+
+/// SQLite stores every integer as a 64-bit value: INTEGER and BIGINT are one type.
+fn normalize(ty: &str) -> String {
+    match ty.to_ascii_lowercase().as_str() {
+        "integer" | "bigint" => "bigint".into(),
+        "blob" | "bytea" => "bytes".into(),
+        "text" => "text".into(),
+        "boolean" => "bool".into(),
+        other => other.into(),
+    }
+}
+
+fn sqlite_schema(conn: &mut SqliteConnection) -> Schema {
+    let tables: Vec<Name> = diesel::sql_query(
+        "SELECT name FROM sqlite_master WHERE type = 'table' \
+         AND name NOT LIKE 'sqlite_%' AND name <> '__diesel_schema_migrations' ORDER BY name",
+    )
+    .load(conn)
+    .unwrap();
+    let mut schema = Schema::new();
+    for t in tables {
+        let cols: Vec<SqliteColumn> = diesel::sql_query(format!(
+            "SELECT name, type, \"notnull\", pk FROM pragma_table_info('{}')",
+            t.name
+        ))
+        .load(conn)
+        .unwrap();
+        let mut columns: Vec<String> = cols
+            .into_iter()
+            .map(|c| {
+                // A primary-key column is NOT NULL on PostgreSQL whatever it declares.
+                let notnull = c.notnull == 1 || c.pk > 0;
+                format!(
+                    "{} {} {}{}",
+                    c.name,
+                    normalize(&c.r#type),
+                    if notnull { "notnull" } else { "null" },
+                    if c.pk > 0 { " pk" } else { "" }
+                )
+            })
+            .collect();
+        columns.sort();
+        let idx: Vec<SqliteIndex> = diesel::sql_query(format!(
+            "SELECT name, \"unique\", origin FROM pragma_index_list('{}')",
+            t.name
+        ))
+        .load(conn)
+        .unwrap();
+        let mut indexes = Vec::new();
+        for i in idx.into_iter().filter(|i| i.origin == "c") {
+            let cols: Vec<Name> = diesel::sql_query(format!(
+                "SELECT name FROM pragma_index_info('{}') ORDER BY seqno",
+                i.name
+            ))
+            .load(conn)
+            .unwrap();
+            let cols: Vec<String> = cols.into_iter().map(|c| c.name).collect();
+            indexes.push(format!(
+                "{}{} ({})",
+                i.name,
+                if i.unique == 1 { " unique" } else { "" },
+                cols.join(",")
+            ));
+        }
+        indexes.sort();
+        schema.insert(t.name, (columns, indexes));
+    }
+    schema
+}
+
+#[derive(QueryableByName)]
+struct PgColumn {
+    #[diesel(sql_type = sql_types::Text)]
+    table_name: String,
+    #[diesel(sql_type = sql_types::Text)]
+    column_name: String,
+    #[diesel(sql_type = sql_types::Text)]
+    data_type: String,
+    #[diesel(sql_type = sql_types::Bool)]
+    notnull: bool,
+    #[diesel(sql_type = sql_types::Bool)]
+    pk: bool,
+}
+
+#[derive(QueryableByName)]
+struct PgIndex {
+    #[diesel(sql_type = sql_types::Text)]
+    table_name: String,
+    #[diesel(sql_type = sql_types::Text)]
+    index_name: String,
+    #[diesel(sql_type = sql_types::Bool)]
+    is_unique: bool,
+    #[diesel(sql_type = sql_types::Text)]
+    cols: String,
+}
+
+fn pg_schema(conn: &mut PgConnection) -> Schema {
+    let cols: Vec<PgColumn> = diesel::sql_query(
+        "SELECT c.table_name::text AS table_name, c.column_name::text AS column_name, \
+                c.data_type::text AS data_type, (c.is_nullable = 'NO') AS notnull, \
+                EXISTS (SELECT 1 FROM information_schema.key_column_usage k \
+                        JOIN information_schema.table_constraints tc \
+                          ON tc.constraint_name = k.constraint_name \
+                         AND tc.table_name = k.table_name \
+                         AND tc.constraint_type = 'PRIMARY KEY' \
+                        WHERE k.table_name = c.table_name AND k.column_name = c.column_name \
+                          AND k.table_schema = 'public') AS pk \
+         FROM information_schema.columns c \
+         WHERE c.table_schema = 'public' AND c.table_name <> '__diesel_schema_migrations'",
+    )
+    .load(conn)
+    .unwrap();
+    let mut schema = Schema::new();
+    for c in cols {
+        let ty = match c.data_type.as_str() {
+            "bigint" | "integer" => "bigint".to_owned(),
+            "bytea" => "bytes".to_owned(),
+            "boolean" => "bool".to_owned(),
+            "text" => "text".to_owned(),
+            other => other.to_owned(),
+        };
+        schema.entry(c.table_name).or_default().0.push(format!(
+            "{} {} {}{}",
+            c.column_name,
+            ty,
+            if c.notnull { "notnull" } else { "null" },
+            if c.pk { " pk" } else { "" }
+        ));
+    }
+    let idx: Vec<PgIndex> = diesel::sql_query(
+        "SELECT t.relname::text AS table_name, i.relname::text AS index_name, \
+                ix.indisunique AS is_unique, \
+                (SELECT string_agg(a.attname::text, ',' ORDER BY k.ord) \
+                   FROM unnest(ix.indkey) WITH ORDINALITY AS k(attnum, ord) \
+                   JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum) AS cols \
+         FROM pg_index ix \
+         JOIN pg_class i ON i.oid = ix.indexrelid \
+         JOIN pg_class t ON t.oid = ix.indrelid \
+         JOIN pg_namespace n ON n.oid = t.relnamespace \
+         WHERE n.nspname = 'public' AND NOT ix.indisprimary \
+           AND t.relname <> '__diesel_schema_migrations'",
+    )
+    .load(conn)
+    .unwrap();
+    for i in idx {
+        schema.entry(i.table_name).or_default().1.push(format!(
+            "{}{} ({})",
+            i.index_name,
+            if i.is_unique { " unique" } else { "" },
+            i.cols
+        ));
+    }
+    for (cols, idx) in schema.values_mut() {
+        cols.sort();
+        idx.sort();
+    }
+    schema
+}
+
+fn up_down_up(url: &str, snapshot: impl Fn() -> Schema) -> Schema {
+    let applied = run_migrations(url).unwrap();
+    assert_eq!(applied.len(), 3, "{applied:?}");
+    assert!(
+        run_migrations(url).unwrap().is_empty(),
+        "second run applies nothing"
+    );
+    let first = snapshot();
+    assert_eq!(first.len(), 14, "{:?}", first.keys());
+    let reverted = revert_all_migrations(url).unwrap();
+    assert_eq!(reverted.len(), 3);
+    assert!(
+        snapshot().is_empty(),
+        "down migrations leave no table behind"
+    );
+    assert_eq!(run_migrations(url).unwrap().len(), 3);
+    let again = snapshot();
+    assert_eq!(first, again, "up, down, up gives the same schema");
+    again
+}
+
+fn sqlite_round_trip() -> Schema {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.db");
+    let url = format!("sqlite://{}", path.display());
+    let snapshot = || {
+        let mut conn = SqliteConnection::establish(path.to_str().unwrap()).unwrap();
+        sqlite_schema(&mut conn)
+    };
+    up_down_up(&url, snapshot)
+}
+
+#[test]
+fn sqlite_up_down_up() {
+    let schema = sqlite_round_trip();
+    let (cols, idx) = &schema["personal_identities"];
+    assert!(cols.contains(&"ssn_ct bytes null".to_owned()), "{cols:?}");
+    assert!(
+        idx.iter()
+            .any(|i| i.starts_with("ux_personal_identities_tenant_email unique"))
+    );
+}
+
+#[test]
+fn postgres_up_down_up_and_schemas_agree() {
+    let Some(pg) = PgDatabase::create() else {
+        return;
+    };
+    let snapshot = || {
+        let mut conn = PgConnection::establish(&pg.url).unwrap();
+        pg_schema(&mut conn)
+    };
+    let pg_schema = up_down_up(&pg.url, snapshot);
+    let sqlite_schema = sqlite_round_trip();
+    assert_eq!(
+        pg_schema.keys().collect::<Vec<_>>(),
+        sqlite_schema.keys().collect::<Vec<_>>()
+    );
+    for (table, pg_def) in &pg_schema {
+        assert_eq!(pg_def, &sqlite_schema[table], "table {table} differs");
+    }
+}

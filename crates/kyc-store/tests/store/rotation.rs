@@ -1,0 +1,75 @@
+//! Key rotation: old ciphertexts stay readable with the old key in the keyring, and
+//! `reseal_batch` moves them to the new key so the old one can be dropped.
+
+use kyc_model::{EventType, PersonalIdentityId};
+use kyc_store::{
+    DataKey, Keyring, StoreError,
+    business::{self, NewBusinessIdentity},
+    documents::{self, ImageSide},
+    idempotency::{self, Begin, StoredResponse},
+    personal, rotation,
+    webhooks::{self, WebhookConfigInput, WebhookSecret},
+};
+
+use crate::{both_backends, common::*, records::new_document};
+
+fn rotated() -> Keyring {
+    Keyring::new(
+        DataKey::derive("k2", &[77; 32]).unwrap(),
+        Keyring::derive_blind_index_key(&MASTER),
+    )
+    .with_previous(DataKey::derive("k1", &MASTER).unwrap())
+}
+
+fn only_new() -> Keyring {
+    Keyring::new(
+        DataKey::derive("k2", &[77; 32]).unwrap(),
+        Keyring::derive_blind_index_key(&MASTER),
+    )
+}
+
+both_backends! {
+    fn rotate_then_drop_the_old_key(db) {
+        let t = tenant(db, "acme");
+        let p = identity(db, t, person(1));
+        let k = db.keys();
+        let company = db.write(|c| business::insert(c, k, &NewBusinessIdentity { tenant_id: t, data: crate::identities::company(p.id, "DE42") })).unwrap();
+        let doc = db.write(|c| documents::insert(c, k, &new_document(t, p.id, b"rot"))).unwrap();
+        db.write(|c| webhooks::put_config(c, k, t, &WebhookConfigInput {
+            url: "https://h.example".into(), enabled: true, event_types: vec![EventType::IdentityCreated], secret: WebhookSecret::new("s3cret"),
+        })).unwrap();
+        assert_eq!(db.write(|c| idempotency::begin(c, k, t, "r", b"h", kyc_store::now())).unwrap(), Begin::Started);
+        let resp = StoredResponse { status: 200, headers: vec![], body: b"{}".to_vec() };
+        db.write(|c| idempotency::complete(c, k, t, "r", &resp, None)).unwrap();
+
+        let new_keys = rotated();
+        let read_all = |keys: &Keyring| -> Result<(), StoreError> {
+            db.run(|c| {
+                assert_eq!(personal::find(c, keys, t, p.id)?, p);
+                assert_eq!(business::find(c, keys, t, company.id)?, company);
+                documents::image(c, keys, t, doc.id, ImageSide::Back)?;
+                assert_eq!(webhooks::get_config(c, keys, t)?.unwrap().secret.as_str(), "s3cret");
+                Ok(())
+            })?;
+            match db.write(|c| idempotency::begin(c, keys, t, "r", b"h", kyc_store::now()))? {
+                Begin::Replay(r) => assert_eq!(r, resp),
+                other => panic!("expected a replay, got {other:?}"),
+            }
+            Ok(())
+        };
+        read_all(&new_keys).unwrap();
+        assert!(matches!(read_all(&only_new()), Err(StoreError::Crypto { .. })), "k1 is still needed");
+        // SSN duplicates still match: the blind-index key did not change.
+        let dupes = db.run(|c| personal::ssn_duplicates(c, &new_keys, t, p.data.ssn.as_ref().unwrap(), None::<PersonalIdentityId>)).unwrap();
+        assert_eq!(dupes, vec![p.id]);
+
+        let mut total = 0;
+        loop {
+            let n = db.write(|c| rotation::reseal_batch(c, &new_keys, 1)).unwrap();
+            if n == 0 { break; }
+            total += n;
+        }
+        assert_eq!(total, 1 + 1 + 2 + 1 + 1, "identity, company, two images, webhook secret, response");
+        read_all(&only_new()).unwrap();
+    }
+}

@@ -1,0 +1,108 @@
+//! Webhook configuration, the outbox and the delivery log.
+
+use std::{collections::HashSet, time::Duration};
+
+use kyc_model::{EventId, EventType};
+use kyc_store::{
+    list::PageRequest,
+    webhooks::{self, NewDelivery, OutboxStatus, WebhookConfigInput, WebhookSecret},
+};
+
+use crate::{both_backends, common::*};
+
+both_backends! {
+    fn config_upsert_with_sealed_secret(db) {
+        let t = tenant(db, "acme");
+        let other = tenant(db, "globex");
+        assert_eq!(db.run(|c| webhooks::get_config(c, db.keys(), t)).unwrap(), None);
+        let input = WebhookConfigInput {
+            url: "https://hooks.example.com/kyc".into(),
+            enabled: true,
+            event_types: vec![EventType::IdentityCreated, EventType::KycLevelChanged],
+            secret: WebhookSecret::new("whsec_SECRETMARKER"),
+        };
+        let first = db.write(|c| webhooks::put_config(c, db.keys(), t, &input)).unwrap();
+        assert_eq!(first.event_types, input.event_types);
+        assert_eq!(first.secret, input.secret);
+        assert!(!format!("{first:?}").contains("SECRETMARKER"));
+        let replaced = WebhookConfigInput { enabled: false, event_types: vec![EventType::ReviewRequired], ..input.clone() };
+        let second = db.write(|c| webhooks::put_config(c, db.keys(), t, &replaced)).unwrap();
+        assert_eq!(second.created_at, first.created_at, "an upsert, not a new row");
+        assert!(!second.enabled);
+        assert_eq!(db.run(|c| webhooks::get_config(c, db.keys(), t)).unwrap(), Some(second));
+        assert_eq!(db.run(|c| webhooks::get_config(c, db.keys(), other)).unwrap(), None);
+        if let Some(bytes) = db.sqlite_bytes() {
+            assert!(!contains(&bytes, b"SECRETMARKER"));
+        }
+    }
+
+    fn outbox_claim_deliver_retry(db) {
+        let t = tenant(db, "acme");
+        let other = tenant(db, "globex");
+        let e1 = db.write(|c| webhooks::enqueue(c, t, EventType::IdentityCreated, &serde_json::json!({"id": "p1"}))).unwrap();
+        std::thread::sleep(Duration::from_millis(3));
+        let e2 = db.write(|c| webhooks::enqueue(c, other, EventType::KycLevelChanged, &serde_json::json!({"id": "p2", "to": "L1"}))).unwrap();
+        assert_eq!(e1.status, OutboxStatus::Pending);
+        assert_eq!(db.run(|c| webhooks::find_event(c, t, e1.id)).unwrap(), e1);
+        assert!(db.run(|c| webhooks::find_event(c, other, e1.id)).unwrap_err().is_not_found());
+
+        let now = kyc_store::now();
+        let lease = Duration::from_secs(30);
+        let claimed = db.write(|c| webhooks::claim_due(c, now, 10, lease)).unwrap();
+        assert_eq!(claimed.iter().map(|e| e.id).collect::<Vec<_>>(), vec![e1.id, e2.id]);
+        assert!(claimed.iter().all(|e| e.attempts == 1 && e.next_attempt_at == now + lease));
+        assert!(db.write(|c| webhooks::claim_due(c, now, 10, lease)).unwrap().is_empty(), "leased");
+
+        db.write(|c| webhooks::mark_delivered(c, e1.id)).unwrap();
+        db.write(|c| webhooks::reschedule(c, e2.id, now + Duration::from_secs(5), "HTTP 503")).unwrap();
+        let e1_now = db.run(|c| webhooks::find_event(c, t, e1.id)).unwrap();
+        assert_eq!(e1_now.status, OutboxStatus::Delivered);
+        assert!(e1_now.delivered_at.is_some());
+        assert!(db.write(|c| webhooks::claim_due(c, now + Duration::from_secs(4), 10, lease)).unwrap().is_empty());
+        let retry = db.write(|c| webhooks::claim_due(c, now + Duration::from_secs(5), 10, lease)).unwrap();
+        assert_eq!(retry.len(), 1);
+        assert_eq!((retry[0].id, retry[0].attempts), (e2.id, 2));
+        assert_eq!(retry[0].last_error.as_deref(), Some("HTTP 503"));
+        db.write(|c| webhooks::mark_dead(c, e2.id, "too many attempts")).unwrap();
+        assert_eq!(db.run(|c| webhooks::find_event(c, other, e2.id)).unwrap().status, OutboxStatus::Dead);
+        assert!(db.write(|c| webhooks::claim_due(c, now + Duration::from_secs(3600), 10, lease)).unwrap().is_empty());
+        assert!(db.write(|c| webhooks::mark_delivered(c, EventId::random())).unwrap_err().is_not_found());
+
+        // The delivery log.
+        let d = db.write(|c| webhooks::record_delivery(c, &NewDelivery {
+            event_id: e1.id, tenant_id: t, url: "https://hooks.example.com/kyc".into(), attempt: 1,
+            status_code: Some(204), error: None, duration_ms: 42,
+        })).unwrap();
+        let page = db.run(|c| webhooks::list_deliveries(c, t, PageRequest::default())).unwrap();
+        assert_eq!((page.items, page.total), (vec![d], 1));
+        assert!(db.run(|c| webhooks::list_deliveries(c, other, PageRequest::default())).unwrap().items.is_empty());
+        assert!(db.write(|c| webhooks::record_delivery(c, &NewDelivery {
+            event_id: e1.id, tenant_id: other, url: "x".into(), attempt: 1, status_code: None, error: Some("timeout".into()), duration_ms: 1,
+        })).unwrap_err().is_not_found());
+    }
+
+    fn concurrent_claimers_get_disjoint_events(db) {
+        let t = tenant(db, "acme");
+        for i in 0..40 {
+            db.write(|c| webhooks::enqueue(c, t, EventType::IdentityUpdated, &serde_json::json!({ "n": i }))).unwrap();
+        }
+        let now = kyc_store::now() + Duration::from_secs(1);
+        let batches: Vec<Vec<EventId>> = std::thread::scope(|s| {
+            let hs: Vec<_> = (0..4)
+                .map(|_| s.spawn(move || {
+                    let mut mine = Vec::new();
+                    loop {
+                        let got = db.write(|c| webhooks::claim_due(c, now, 3, Duration::from_secs(60))).unwrap();
+                        if got.is_empty() { break mine; }
+                        mine.extend(got.into_iter().map(|e| e.id));
+                    }
+                }))
+                .collect();
+            hs.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let all: Vec<EventId> = batches.into_iter().flatten().collect();
+        let unique: HashSet<EventId> = all.iter().copied().collect();
+        assert_eq!(all.len(), 40, "every event claimed once");
+        assert_eq!(unique.len(), 40, "no event claimed twice");
+    }
+}
