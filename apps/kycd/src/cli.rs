@@ -89,6 +89,21 @@ pub struct ServeArgs {
     pub public_url: Option<String>,
 }
 
+/// `ServeArgs` alone, to read the serve settings from the environment when no subcommand is
+/// given (`kycd` with no arguments serves).
+#[derive(Debug, Parser)]
+struct ServeOnly {
+    #[command(flatten)]
+    serve: ServeArgs,
+}
+
+impl ServeArgs {
+    /// The serve settings from `KYCD_*` variables and defaults.
+    pub fn from_env() -> Result<Self, clap::Error> {
+        ServeOnly::try_parse_from(["kycd"]).map(|s| s.serve)
+    }
+}
+
 impl Default for ServeArgs {
     fn default() -> Self {
         Self {

@@ -201,11 +201,20 @@ impl From<&BusinessIdentity> for BusinessIdentityDto {
     }
 }
 
-/// An identity container with its identities.
+/// An identity container with its identities. The person's id, level, requirements and
+/// missing documents are repeated at the top level, so a client creating a container reads
+/// what to ask for next without digging.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ContainerDto {
     pub id: String,
+    pub personal_identity_id: Option<String>,
+    #[schema(value_type = Option<String>, example = "L0")]
+    pub kyc_level: Option<KycLevel>,
+    #[schema(value_type = Vec<String>)]
+    pub upgrade_requirements: Vec<UpgradeRequirement>,
+    #[schema(value_type = Vec<String>)]
+    pub missing_documents: Vec<MissingDocument>,
     pub personal_identity: Option<PersonalIdentityDto>,
     pub business_identities: Vec<BusinessIdentityDto>,
     pub created_at: String,
@@ -220,6 +229,14 @@ impl ContainerDto {
     ) -> Self {
         Self {
             id: container.id.to_string(),
+            personal_identity_id: person.map(|p| p.id.to_string()),
+            kyc_level: person.map(|p| p.kyc.kyc_level),
+            upgrade_requirements: person
+                .map(|p| p.kyc.upgrade_requirements.clone())
+                .unwrap_or_default(),
+            missing_documents: person
+                .map(|p| p.kyc.missing_documents.clone())
+                .unwrap_or_default(),
             personal_identity: person.map(PersonalIdentityDto::from),
             business_identities: businesses.iter().map(BusinessIdentityDto::from).collect(),
             created_at: rfc3339(container.created_at),

@@ -178,6 +178,130 @@ pub fn invalid_json(err: &serde_json::Error) -> ApiError {
     )
 }
 
+impl From<kyc_store::StoreError> for ApiError {
+    fn from(err: kyc_store::StoreError) -> Self {
+        use kyc_store::StoreError as S;
+        match err {
+            S::NotFound { entity } => not_found_for(entity),
+            S::Conflict { .. } => Self::Conflict {
+                code: "concurrent_modification",
+                message: "The resource was modified concurrently; retry the request.".into(),
+            },
+            S::EmailInUse => Self::Conflict {
+                code: "email_already_in_use",
+                message: "Another identity of this tenant already uses this email address.".into(),
+            },
+            S::Duplicate { entity } => Self::Conflict {
+                code: "already_exists",
+                message: format!("The {} already exists.", entity.replace('_', " ")).into(),
+            },
+            S::InvalidListQuery { violations } => Self::Validation(serde_json::json!(
+                violations
+                    .iter()
+                    .map(|v| serde_json::json!({ "field": v.field, "rule": v.rule, "message": v.message }))
+                    .collect::<Vec<_>>()
+            )),
+            S::Pool { .. } => {
+                tracing::warn!(error = %err, "no database connection available");
+                Self::Unavailable
+            }
+            err @ (S::InvalidUrl { .. }
+            | S::BackendNotCompiled { .. }
+            | S::Crypto { .. }
+            | S::Database { .. }
+            | S::Migration { .. }
+            | S::CorruptRow { .. }
+            | S::WalCheckpointBusy
+            | S::Internal { .. }) => Self::internal(err),
+        }
+    }
+}
+
+/// The 404 code and message for each kind of stored object.
+fn not_found_for(entity: &str) -> ApiError {
+    let (code, message) = match entity {
+        "personal_identity" | "business_identity" | "identity" => {
+            ("identity_not_found", "No such identity.")
+        }
+        "identity_container" | "container" => {
+            ("container_not_found", "No such identity container.")
+        }
+        "document" | "document_image" => ("document_not_found", "No such document."),
+        "review_item" => ("review_not_found", "No such review item."),
+        "tenant" => ("tenant_not_found", "No such tenant."),
+        _ => ("not_found", "Not found."),
+    };
+    ApiError::not_found(code, message)
+}
+
+impl From<kyc_rules::RulesError> for ApiError {
+    fn from(err: kyc_rules::RulesError) -> Self {
+        Self::Validation(serde_json::to_value(err.violations()).unwrap_or_default())
+    }
+}
+
+impl From<kyc_tiers::TierError> for ApiError {
+    fn from(err: kyc_tiers::TierError) -> Self {
+        use kyc_tiers::TierError as T;
+        match err {
+            T::IdentityConfirmedFieldLocked { fields } => Self::Unprocessable {
+                code: "identity_confirmed_field_locked",
+                message: "The identity is confirmed: name, dateOfBirth, gender and ssn can no longer change."
+                    .into(),
+                details: Some(serde_json::json!({
+                    "fields": fields.iter().map(kyc_tiers::PersonalField::as_str).collect::<Vec<_>>()
+                })),
+            },
+            T::DocumentAttemptsExhausted { .. } => Self::Conflict {
+                code: "document_attempts_exhausted",
+                message: "Three document checks were rejected: no more uploads are accepted.".into(),
+            },
+            T::DocumentAlreadyDecided { .. } | T::ReviewNotPending { .. } => Self::Conflict {
+                code: "review_already_decided",
+                message: "This item was already decided.".into(),
+            },
+            T::LevelNotAvailable { .. } => Self::Unprocessable {
+                code: "level_not_available",
+                message: "That level is not available to this identity under the tier policy.".into(),
+                details: None,
+            },
+            T::EmptyInformationRequest => Self::Validation(serde_json::json!([{
+                "field": "missingData",
+                "rule": "required",
+                "message": "a request for information must name at least one field or document",
+            }])),
+            err @ (T::PolicySyntax { .. } | T::PolicyInvalid { .. }) => Self::internal(err),
+        }
+    }
+}
+
+impl From<kyc_docs::DocsError> for ApiError {
+    fn from(err: kyc_docs::DocsError) -> Self {
+        use kyc_docs::DocsError as D;
+        match err {
+            D::UnsupportedType => Self::UnsupportedFileType,
+            D::TooLarge { .. } => {
+                Self::PayloadTooLarge("Each document image may be at most 10 MB.")
+            }
+            D::DecompressionBomb { .. } => Self::Unprocessable {
+                code: "decompression_bomb",
+                message: "The image exceeds 100 megapixels or 12,000 pixels a side.".into(),
+                details: None,
+            },
+            D::Truncated
+            | D::Corrupt(_)
+            | D::UnsupportedEncoding(_)
+            | D::MemoryLimit { .. }
+            | D::Decode(_) => Self::Unprocessable {
+                code: "invalid_image",
+                message: "The image could not be read: it is corrupt, truncated or uses an unsupported encoding."
+                    .into(),
+                details: None,
+            },
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use actix_web::body::to_bytes;

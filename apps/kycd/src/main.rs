@@ -1,8 +1,80 @@
-use clap::Parser;
-use kycd::cli::Cli;
+//! The `kycd` binary: parses the command line, sets up logging and calls into the library.
 
-fn main() {
+use std::process::ExitCode;
+
+use clap::Parser;
+use kycd::{
+    cli::{ApiKeysCommand, Cli, Command, ServeArgs, TenantsCommand},
+    startup::{Application, StartError, open_store},
+};
+
+fn main() -> ExitCode {
     let cli = Cli::parse();
     kycd::telemetry::init(cli.global.log_format);
-    println!("kycd {}", env!("CARGO_PKG_VERSION"));
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("kycd: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<(), StartError> {
+    let global = cli.global;
+    let command = match cli.command {
+        Some(command) => command,
+        None => {
+            Command::Serve(ServeArgs::from_env().map_err(|e| StartError::Config(e.to_string()))?)
+        }
+    };
+    match command {
+        Command::Serve(serve) => serve_forever(&global, &serve),
+        Command::Migrate => {
+            open_store(&global)?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Tenants(TenantsCommand::Create { name }) => {
+            let (db, _) = open_store(&global)?;
+            let tenant = db.write(|conn| kyc_store::tenants::create(conn, &name))?;
+            println!("{}", tenant.id);
+            Ok(())
+        }
+        Command::ApiKeys(ApiKeysCommand::Create { tenant, role }) => {
+            let (db, _) = open_store(&global)?;
+            let (key, secret) = db.write(|conn| {
+                let tenant = kyc_store::tenants::find_by_name(conn, &tenant)?;
+                kyc_store::api_keys::create(conn, tenant.id, role.into())
+            })?;
+            println!(
+                "api key {} ({}) for tenant {tenant}; it is shown only once:",
+                key.id,
+                key.role.as_str()
+            );
+            println!("{}", secret.as_str());
+            Ok(())
+        }
+        Command::Openapi => {
+            print!("{}", kycd::openapi::json());
+            Ok(())
+        }
+    }
+}
+
+#[actix_web::main]
+async fn serve_forever(
+    global: &kycd::cli::GlobalArgs,
+    serve: &ServeArgs,
+) -> Result<(), StartError> {
+    let app = Application::build(global, serve)?;
+    if let Some(key) = app.bootstrap_key() {
+        println!(
+            "kycd: first start: created tenant `default` with this integrator API key (shown once):"
+        );
+        println!("{key}");
+    }
+    tracing::info!(port = app.port(), mode = ?global.mode, "kycd listening");
+    app.run_until_stopped().await?;
+    Ok(())
 }

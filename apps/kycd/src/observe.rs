@@ -45,6 +45,12 @@ fn inbound(req: &ServiceRequest) -> Option<String> {
     sane.then(|| value.to_owned())
 }
 
+/// Runs `f` (on a blocking thread) with the request id of the request it serves, so errors it
+/// renders there carry the right id.
+pub fn with_request_id<T>(id: String, f: impl FnOnce() -> T) -> T {
+    REQUEST_ID.sync_scope(id, f)
+}
+
 /// Request id for the extensions, so handlers can read it.
 #[derive(Clone, Debug)]
 pub struct RequestId(pub String);

@@ -1,4 +1,29 @@
 //! HTTP handlers, one module per resource. Handlers parse, call the crates, and render: the
 //! logic lives in the crates.
 
+pub mod common;
+pub mod identities;
 pub mod ops;
+
+use actix_web::web;
+
+/// Registers every route.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(ops::live)
+        .service(ops::ready)
+        .service(ops::metrics)
+        .service(ops::openapi)
+        .service(
+            web::scope(common::BASE)
+                .service(identities::create_container)
+                .service(identities::get_container)
+                .service(identities::list_people)
+                .service(identities::get_person)
+                .service(identities::patch_person)
+                .service(identities::delete_person)
+                .service(identities::get_kyc)
+                .service(identities::get_eligibility)
+                .service(identities::get_events)
+                .service(identities::run_kyc_check),
+        );
+}

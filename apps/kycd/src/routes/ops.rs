@@ -21,6 +21,23 @@ pub async fn metrics(metrics: web::Data<Metrics>) -> HttpResponse {
 }
 
 /// Any route we do not serve: the spec's error shape instead of an empty 404.
-pub async fn not_found() -> ApiError {
-    ApiError::not_found("not_found", "No such route.")
+pub async fn not_found() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::not_found("not_found", "No such route."))
+}
+
+/// Readiness: the database answers.
+#[utoipa::path(get, path = "/health/ready", tag = "operations", responses((status = 200, description = "Ready"), (status = 503, body = crate::dto::ErrorBody, description = "The database is unreachable")))]
+#[get("/health/ready")]
+pub async fn ready(state: web::Data<crate::state::AppState>) -> Result<HttpResponse, ApiError> {
+    let db = state.db.clone();
+    crate::state::blocking(move || db.ping().map_err(|_| ApiError::Unavailable)).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "status": "ok" })))
+}
+
+/// The OpenAPI 3.1 document of this API.
+#[get("/openapi.json")]
+pub async fn openapi() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(crate::openapi::json())
 }

@@ -1,0 +1,105 @@
+//! A handler's successful answer before it becomes an `HttpResponse`: status, JSON body and the
+//! few headers we set. Keeping it as data lets idempotency store and replay it byte for byte.
+
+use actix_web::{HttpResponse, http::StatusCode};
+
+/// Status, JSON body and headers of a successful response.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub body: Vec<u8>,
+    pub headers: Vec<(String, String)>,
+}
+
+impl Reply {
+    /// A JSON reply.
+    pub fn json(status: StatusCode, body: &impl serde::Serialize) -> Self {
+        // Serializing our own DTOs cannot fail: they hold only strings, numbers and maps.
+        let body = serde_json::to_vec(body).unwrap_or_else(|_| b"{}".to_vec());
+        Self {
+            status,
+            body,
+            headers: Vec::new(),
+        }
+    }
+
+    /// `200 OK` with a JSON body.
+    pub fn ok(body: &impl serde::Serialize) -> Self {
+        Self::json(StatusCode::OK, body)
+    }
+
+    /// `201 Created` with a JSON body and its `Location`.
+    pub fn created(body: &impl serde::Serialize, location: String) -> Self {
+        Self::json(StatusCode::CREATED, body).header("location", location)
+    }
+
+    /// Adds a header.
+    #[must_use]
+    pub fn header(mut self, name: &str, value: String) -> Self {
+        self.headers.push((name.to_owned(), value));
+        self
+    }
+
+    /// Adds the `ETag` of a versioned resource.
+    #[must_use]
+    pub fn etag(self, version: i64) -> Self {
+        self.header("etag", etag(version))
+    }
+
+    /// The HTTP response.
+    pub fn into_response(self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status);
+        response.content_type("application/json");
+        for (name, value) in &self.headers {
+            response.insert_header((name.as_str(), value.as_str()));
+        }
+        response.body(self.body)
+    }
+}
+
+/// The `ETag` of version `version` of a resource.
+pub fn etag(version: i64) -> String {
+    format!("\"v{version}\"")
+}
+
+/// The version an `If-Match` header names: `None` without the header or for `*`, an error for
+/// a value that is not one of our ETags.
+pub fn if_match(req: &actix_web::HttpRequest) -> Result<Option<i64>, crate::error::ApiError> {
+    let Some(value) = req.headers().get(actix_web::http::header::IF_MATCH) else {
+        return Ok(None);
+    };
+    let text = value.to_str().unwrap_or_default().trim();
+    if text == "*" {
+        return Ok(None);
+    }
+    text.trim_start_matches("W/")
+        .strip_prefix("\"v")
+        .and_then(|rest| rest.strip_suffix('"'))
+        .and_then(|digits| digits.parse::<i64>().ok())
+        .map(Some)
+        .ok_or(crate::error::ApiError::VersionConflict)
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::test::TestRequest;
+
+    use super::*;
+
+    #[test]
+    fn if_match_reads_our_etags() {
+        let req = |v: &str| {
+            TestRequest::default()
+                .insert_header(("if-match", v))
+                .to_http_request()
+        };
+        assert_eq!(if_match(&req(&etag(7))).unwrap(), Some(7));
+        assert_eq!(if_match(&req("W/\"v7\"")).unwrap(), Some(7));
+        assert_eq!(if_match(&req("*")).unwrap(), None);
+        assert!(if_match(&req("\"something-else\"")).is_err());
+        assert_eq!(
+            if_match(&TestRequest::default().to_http_request()).unwrap(),
+            None
+        );
+    }
+}

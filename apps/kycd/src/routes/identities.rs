@@ -1,0 +1,396 @@
+//! Identity containers, personal identities and their KYC views (SPEC §2, §4, §6).
+
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
+use kyc_model::{PersonalIdentityId, ProcessName};
+use kyc_store::{
+    audit, business, containers,
+    list::{ListQuery, PageRequest},
+    personal,
+};
+use serde_json::json;
+
+use crate::{
+    auth::{Reader, Writer},
+    dto::{ContainerDto, PersonalIdentityDto, rfc3339},
+    error::ApiError,
+    idempotency,
+    reply::{Reply, if_match},
+    routes::common::{BASE, json_body, path_id},
+    state::{AppState, blocking},
+    workflow::{self, Record},
+};
+
+type State = web::Data<AppState>;
+
+fn container_location(reply: &Reply) -> Option<String> {
+    serde_json::from_slice::<serde_json::Value>(&reply.body)
+        .ok()?
+        .get("personalIdentity")?
+        .get("id")?
+        .as_str()
+        .map(str::to_owned)
+}
+
+/// Creates an identity container and its personal identity, runs the first KYC check.
+#[utoipa::path(post, path = "/api/trust/v1/identity-containers", tag = "identities",
+    request_body = crate::dto::CreatePersonRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for 24 h")),
+    responses(
+        (status = 201, body = ContainerDto, description = "Created"),
+        (status = 400, body = crate::dto::ErrorBody, description = "validation_failed or invalid_json"),
+        (status = 409, body = crate::dto::ErrorBody, description = "email_already_in_use"),
+        (status = 422, body = crate::dto::ErrorBody, description = "idempotency_key_reused"),
+    ),
+    security(("bearer" = [])))]
+#[post("/identity-containers")]
+pub async fn create_container(
+    state: State,
+    caller: Writer,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let caller = caller.0;
+    idempotency::run(&state, &caller, &req, &body, container_location, || async {
+        let data = kyc_rules::parse_personal_create(&json_body(&body)?)?;
+        let st = state.clone();
+        let (tenant, actor) = (caller.tenant, caller.actor());
+        let (container, identity) = blocking(move || {
+            st.db
+                .write(|conn| workflow::create_person(conn, &st, tenant, actor, data))
+        })
+        .await?;
+        let dto = ContainerDto::new(&container, Some(&identity), &[]);
+        Ok(
+            Reply::created(&dto, format!("{BASE}/identity-containers/{}", container.id))
+                .etag(identity.version),
+        )
+    })
+    .await
+}
+
+/// A container with its personal and business identities.
+#[utoipa::path(get, path = "/api/trust/v1/identity-containers/{id}", tag = "identities",
+    params(("id" = String, Path)),
+    responses((status = 200, body = ContainerDto), (status = 404, body = crate::dto::ErrorBody, description = "container_not_found")),
+    security(("bearer" = [])))]
+#[get("/identity-containers/{id}")]
+pub async fn get_container(
+    state: State,
+    caller: Reader,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path_id(&id, "id")?;
+    let tenant = caller.tenant;
+    let st = state.clone();
+    let dto = blocking(move || {
+        st.db.run(|conn| {
+            let keys = st.db.keys();
+            let container = containers::find(conn, tenant, id)?;
+            let person = personal::find_by_container(conn, keys, tenant, id)?;
+            let companies = business::list_by_container(conn, keys, tenant, id)?;
+            Ok::<_, ApiError>(ContainerDto::new(&container, person.as_ref(), &companies))
+        })
+    })
+    .await?;
+    Ok(Reply::ok(&dto).into_response())
+}
+
+/// A personal identity with its KYC level and upgrade requirements.
+#[utoipa::path(get, path = "/api/trust/v1/personal-identities/{id}", tag = "identities",
+    params(("id" = String, Path)),
+    responses((status = 200, body = PersonalIdentityDto, headers(("ETag" = String))), (status = 404, body = crate::dto::ErrorBody, description = "identity_not_found")),
+    security(("bearer" = [])))]
+#[get("/personal-identities/{id}")]
+pub async fn get_person(
+    state: State,
+    caller: Reader,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id: PersonalIdentityId = path_id(&id, "id")?;
+    let tenant = caller.tenant;
+    let st = state.clone();
+    let identity = blocking(move || {
+        Ok(st
+            .db
+            .run(|conn| personal::find(conn, st.db.keys(), tenant, id))?)
+    })
+    .await?;
+    Ok(Reply::ok(&PersonalIdentityDto::from(&identity))
+        .etag(identity.version)
+        .into_response())
+}
+
+/// Partial update; re-runs KYC when a KYC field changes. `If-Match` makes it conditional.
+#[utoipa::path(patch, path = "/api/trust/v1/personal-identities/{id}", tag = "identities",
+    params(("id" = String, Path), ("If-Match" = Option<String>, Header, description = "ETag of the version the change is based on")),
+    request_body = crate::dto::PatchPersonRequest,
+    responses(
+        (status = 200, body = PersonalIdentityDto),
+        (status = 400, body = crate::dto::ErrorBody, description = "validation_failed"),
+        (status = 404, body = crate::dto::ErrorBody, description = "identity_not_found"),
+        (status = 409, body = crate::dto::ErrorBody, description = "email_already_in_use"),
+        (status = 412, body = crate::dto::ErrorBody, description = "version_conflict"),
+        (status = 422, body = crate::dto::ErrorBody, description = "identity_confirmed_field_locked"),
+    ),
+    security(("bearer" = [])))]
+#[patch("/personal-identities/{id}")]
+pub async fn patch_person(
+    state: State,
+    caller: Writer,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let id: PersonalIdentityId = path_id(&id, "id")?;
+    let expected = if_match(&req)?;
+    let patch = kyc_rules::parse_personal_patch(&json_body(&body)?)?;
+    let (tenant, actor) = (caller.tenant, caller.actor());
+    let st = state.clone();
+    let identity = blocking(move || {
+        // Without If-Match, a concurrent writer's version bump is absorbed by re-reading and
+        // re-applying the patch, so no update is lost; with it, a stale version is a 412.
+        let mut attempts = 0;
+        loop {
+            let result = st.db.write(|conn| {
+                workflow::patch_person(conn, &st, tenant, actor, id, &patch, expected)
+            });
+            match result {
+                Err(ApiError::Conflict {
+                    code: "concurrent_modification",
+                    ..
+                }) if expected.is_none() && attempts < 20 => {
+                    attempts += 1;
+                }
+                Err(ApiError::Conflict {
+                    code: "concurrent_modification",
+                    ..
+                }) => {
+                    return Err(ApiError::VersionConflict);
+                }
+                other => return other,
+            }
+        }
+    })
+    .await?;
+    Ok(Reply::ok(&PersonalIdentityDto::from(&identity))
+        .etag(identity.version)
+        .into_response())
+}
+
+/// Erases the identity: PII and images removed, an audit tombstone kept.
+#[utoipa::path(delete, path = "/api/trust/v1/personal-identities/{id}", tag = "identities",
+    params(("id" = String, Path)),
+    responses((status = 204, description = "Erased"), (status = 404, body = crate::dto::ErrorBody, description = "identity_not_found")),
+    security(("bearer" = [])))]
+#[delete("/personal-identities/{id}")]
+pub async fn delete_person(
+    state: State,
+    caller: Writer,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id: PersonalIdentityId = path_id(&id, "id")?;
+    let (tenant, actor) = (caller.tenant, caller.actor());
+    let st = state.clone();
+    blocking(move || Ok(st.db.erase_personal_identity(tenant, id, actor)?)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Lists personal identities: `filter[field]=value|like:x|in:a,b|nin:a,b`, `sort`, `page[size]`,
+/// `page[number]`, `all=true`.
+#[utoipa::path(get, path = "/api/trust/v1/personal-identities", tag = "identities",
+    params(
+        ("filter[email]" = Option<String>, Query, description = "value, like:x, in:a,b or nin:a,b; also filter[id], filter[firstName], filter[lastName], filter[kycLevel], filter[reviewStatus], filter[blocked], filter[containerId]"),
+        ("sort" = Option<String>, Query, description = "createdAt, -createdAt, updatedAt or -updatedAt"),
+        ("page[size]" = Option<u32>, Query, description = "1-100, default 30"),
+        ("page[number]" = Option<u32>, Query, description = "from 1"),
+        ("all" = Option<bool>, Query, description = "every match, capped"),
+    ),
+    responses((status = 200, description = "A page of identities with the total count"), (status = 400, body = crate::dto::ErrorBody)),
+    security(("bearer" = [])))]
+#[get("/personal-identities")]
+pub async fn list_people(
+    state: State,
+    caller: Reader,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let pairs: Vec<(String, String)> =
+        web::Query::<Vec<(String, String)>>::from_query(req.query_string())
+            .map_err(|_| ApiError::InvalidJson("The query string could not be decoded.".into()))?
+            .into_inner();
+    let query = ListQuery::parse(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
+    let tenant = caller.tenant;
+    let st = state.clone();
+    let page = blocking(move || {
+        Ok(st
+            .db
+            .run(|conn| personal::list(conn, st.db.keys(), tenant, &query))?)
+    })
+    .await?;
+    let (number, size) = match page.request {
+        PageRequest::Page { number, size } => (number, size),
+        PageRequest::All => (1, u32::try_from(page.items.len()).unwrap_or(u32::MAX)),
+    };
+    let body = json!({
+        "data": page.items.iter().map(PersonalIdentityDto::from).collect::<Vec<_>>(),
+        "meta": { "total": page.total, "page": { "number": number, "size": size } },
+    });
+    Ok(Reply::ok(&body).into_response())
+}
+
+/// The KYC processes (Uphold's overview): a summary status and one entry per process.
+#[utoipa::path(get, path = "/api/trust/v1/personal-identities/{id}/kyc", tag = "kyc",
+    params(("id" = String, Path)),
+    responses((status = 200, description = "summary.status and the processes"), (status = 404, body = crate::dto::ErrorBody)),
+    security(("bearer" = [])))]
+#[get("/personal-identities/{id}/kyc")]
+pub async fn get_kyc(
+    state: State,
+    caller: Reader,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id: PersonalIdentityId = path_id(&id, "id")?;
+    let tenant = caller.tenant;
+    let st = state.clone();
+    let body = blocking(move || {
+        let record = st.db.run(|conn| Record::load(conn, &st, tenant, id))?;
+        let evaluation = record.evaluate(&st);
+        let processes: serde_json::Map<String, serde_json::Value> = ProcessName::ALL
+            .iter()
+            .map(|&name| {
+                let report = evaluation.process(name);
+                let key = serde_json::to_value(name)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned));
+                (
+                    key.unwrap_or_default(),
+                    json!({
+                        "status": report.status,
+                        "reason": report.reason,
+                        "attempts": report.attempts,
+                    }),
+                )
+            })
+            .collect();
+        Ok(json!({
+            "identityId": id,
+            "kycLevel": evaluation.level(),
+            "summary": { "status": evaluation.summary() },
+            "processes": processes,
+        }))
+    })
+    .await?;
+    Ok(Reply::ok(&body).into_response())
+}
+
+/// Per-product eligibility (Crossmint): may this user use each product yet?
+#[utoipa::path(get, path = "/api/trust/v1/personal-identities/{id}/eligibility", tag = "kyc",
+    params(("id" = String, Path)),
+    responses((status = 200, description = "One entry per product of the policy"), (status = 404, body = crate::dto::ErrorBody)),
+    security(("bearer" = [])))]
+#[get("/personal-identities/{id}/eligibility")]
+pub async fn get_eligibility(
+    state: State,
+    caller: Reader,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id: PersonalIdentityId = path_id(&id, "id")?;
+    let tenant = caller.tenant;
+    let st = state.clone();
+    let body = blocking(move || {
+        let record = st.db.run(|conn| Record::load(conn, &st, tenant, id))?;
+        let evaluation = record.evaluate(&st);
+        Ok(json!({
+            "identityId": id,
+            "kycLevel": evaluation.level(),
+            "eligibility": evaluation.eligibility(),
+        }))
+    })
+    .await?;
+    Ok(Reply::ok(&body).into_response())
+}
+
+/// The audit trail of an identity: who changed which fields when, never the values.
+#[utoipa::path(get, path = "/api/trust/v1/personal-identities/{id}/events", tag = "kyc",
+    params(("id" = String, Path)),
+    responses((status = 200, description = "Audit events, oldest first"), (status = 404, body = crate::dto::ErrorBody)),
+    security(("bearer" = [])))]
+#[get("/personal-identities/{id}/events")]
+pub async fn get_events(
+    state: State,
+    caller: Reader,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id: PersonalIdentityId = path_id(&id, "id")?;
+    let tenant = caller.tenant;
+    let st = state.clone();
+    let events = blocking(move || {
+        st.db.run(|conn| {
+            let page = audit::list_for_identity(conn, tenant, id, PageRequest::All)?;
+            // An erased identity keeps its trail; one that never existed here has none.
+            if page.items.is_empty() {
+                personal::find(conn, st.db.keys(), tenant, id)?;
+            }
+            Ok::<_, ApiError>(page)
+        })
+    })
+    .await?;
+    let data: Vec<serde_json::Value> = events
+        .items
+        .iter()
+        .map(|e| {
+            json!({
+                "id": e.id.to_string(),
+                "at": rfc3339(e.at),
+                "actor": e.actor,
+                "action": e.action.as_str(),
+                "fields": e.fields,
+                "levelChange": e.level_change.map(|(from, to)| json!({ "from": from, "to": to })),
+            })
+        })
+        .collect();
+    Ok(Reply::ok(&json!({ "data": data })).into_response())
+}
+
+/// Re-runs the KYC check on the identity's current data.
+#[utoipa::path(post, path = "/api/trust/v1/personal-identities/{id}/kyc-checks", tag = "kyc",
+    params(("id" = String, Path)),
+    responses((status = 201, description = "The check and the identity after it"), (status = 404, body = crate::dto::ErrorBody)),
+    security(("bearer" = [])))]
+#[post("/personal-identities/{id}/kyc-checks")]
+pub async fn run_kyc_check(
+    state: State,
+    caller: Writer,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let id: PersonalIdentityId = path_id(&id, "id")?;
+    let caller = caller.0;
+    idempotency::run(
+        &state,
+        &caller,
+        &req,
+        &body,
+        |_| Some(id.to_string()),
+        || async {
+            let (tenant, actor) = (caller.tenant, caller.actor());
+            let st = state.clone();
+            let (check, identity) = blocking(move || {
+                st.db
+                    .write(|conn| workflow::recheck_person(conn, &st, tenant, actor, id))
+            })
+            .await?;
+            let body = json!({
+                "check": {
+                    "id": check.id,
+                    "verifier": check.verifier,
+                    "performedAt": rfc3339(check.performed_at),
+                    "outcomes": check.outcomes,
+                },
+                "identity": PersonalIdentityDto::from(&identity),
+            });
+            Ok(Reply::json(actix_web::http::StatusCode::CREATED, &body).etag(identity.version))
+        },
+    )
+    .await
+}

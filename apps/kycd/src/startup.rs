@@ -1,0 +1,262 @@
+//! Building and running the server: configuration to a bound [`Application`], which `main`
+//! runs and tests start on port 0.
+
+use std::{
+    net::TcpListener,
+    path::{Path, PathBuf},
+    sync::Arc,
+};
+
+use actix_web::{App, HttpServer, dev::Server, web};
+use base64::{Engine, engine::general_purpose::STANDARD};
+use hmac::{Hmac, Mac, digest::KeyInit};
+use kyc_model::Role;
+use kyc_store::{DataKey, Db, Keyring, api_keys, tenants};
+use kyc_tiers::{BuiltinVerifier, Policy, SandboxVerifier, Verifier};
+use sha2::Sha256;
+
+use crate::{
+    cli::{GlobalArgs, Mode, ServeArgs},
+    metrics::Metrics,
+    observe::Observe,
+    presign::Presigner,
+    ratelimit::KeyRateLimiter,
+    routes,
+    state::AppState,
+};
+
+/// Why the server could not start. Texts never include key material or database passwords.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("configuration: {0}")]
+    Config(String),
+    #[error("store: {0}")]
+    Store(#[from] kyc_store::StoreError),
+    #[error("tier policy: {0}")]
+    Policy(#[from] kyc_tiers::TierError),
+    #[error("I/O: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// The default database URL for a data directory.
+pub fn database_url(global: &GlobalArgs) -> String {
+    global
+        .database_url
+        .clone()
+        .unwrap_or_else(|| format!("sqlite://{}", global.data_dir.join("kycd.db").display()))
+}
+
+fn decode_key(text: &str) -> Result<(String, [u8; 32]), StartError> {
+    let (id, b64) = match text.split_once(':') {
+        Some((id, b64)) => (id.trim().to_owned(), b64.trim()),
+        None => ("k1".to_owned(), text.trim()),
+    };
+    let bytes = STANDARD
+        .decode(b64)
+        .map_err(|_| StartError::Config("an encryption key is not valid base64".into()))?;
+    let key: [u8; 32] = bytes
+        .try_into()
+        .map_err(|_| StartError::Config("an encryption key must be 32 bytes (base64)".into()))?;
+    Ok((id, key))
+}
+
+fn dev_key_path(data_dir: &Path) -> PathBuf {
+    data_dir.join("dev-encryption.key")
+}
+
+/// The master key: `KYCD_ENCRYPTION_KEY`, or in sandbox mode a development key generated into
+/// the data directory on the first run. Production refuses to start without an explicit key.
+fn master_key(global: &GlobalArgs) -> Result<(String, [u8; 32]), StartError> {
+    if let Some(text) = &global.encryption_key {
+        return decode_key(text);
+    }
+    if global.mode == Mode::Production {
+        return Err(StartError::Config(
+            "production mode needs an explicit KYCD_ENCRYPTION_KEY (base64 of 32 bytes)".into(),
+        ));
+    }
+    let path = dev_key_path(&global.data_dir);
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        return decode_key(&text);
+    }
+    std::fs::create_dir_all(&global.data_dir)?;
+    let key = Keyring::generate_master_key();
+    write_private(&path, format!("dev:{}\n", STANDARD.encode(key)).as_bytes())?;
+    tracing::warn!(path = %path.display(), "generated a development encryption key; set KYCD_ENCRYPTION_KEY in production");
+    Ok(("dev".to_owned(), key))
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::{io::Write, os::unix::fs::OpenOptionsExt};
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(bytes)
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    std::fs::write(path, bytes)
+}
+
+/// A key derived from the master secret for one purpose.
+fn derive(master: &[u8; 32], label: &[u8]) -> [u8; 32] {
+    let mut block = [0u8; 64];
+    block[..32].copy_from_slice(master);
+    let mut mac = <Hmac<Sha256> as KeyInit>::new(&block.into());
+    mac.update(label);
+    mac.finalize().into_bytes().into()
+}
+
+/// Opens the store (running migrations first) with the configured keys.
+pub fn open_store(global: &GlobalArgs) -> Result<(Db, [u8; 32]), StartError> {
+    let (id, master) = master_key(global)?;
+    let mut keys = Keyring::from_master_key(&id, &master)?;
+    for old in global.old_encryption_keys.iter().flat_map(|s| s.split(',')) {
+        if old.trim().is_empty() {
+            continue;
+        }
+        let (old_id, old_key) = decode_key(old)?;
+        keys = keys.with_previous(DataKey::derive(&old_id, &old_key)?);
+    }
+    let url = database_url(global);
+    if url.starts_with("sqlite://") {
+        std::fs::create_dir_all(&global.data_dir)?;
+    }
+    Ok((Db::open(&url, keys)?, master))
+}
+
+/// Creates the `default` tenant and an integrator key on a local first start (sandbox mode, no
+/// tenant yet), and returns the key, to be printed once.
+fn bootstrap(db: &Db, mode: Mode) -> Result<Option<String>, StartError> {
+    if mode != Mode::Sandbox {
+        return Ok(None);
+    }
+    let key = db.write(|conn| {
+        if !tenants::list(conn)?.is_empty() {
+            return Ok::<_, kyc_store::StoreError>(None);
+        }
+        let tenant = tenants::create(conn, "default")?;
+        let (_, secret) = api_keys::create(conn, tenant.id, Role::Integrator)?;
+        Ok(Some(secret.into_string()))
+    })?;
+    Ok(key)
+}
+
+/// A configured, bound server.
+pub struct Application {
+    server: Server,
+    port: u16,
+    bootstrap_key: Option<String>,
+    state: web::Data<AppState>,
+}
+
+impl Application {
+    /// Opens the store, loads the policy, binds the listener and wires the routes.
+    pub fn build(global: &GlobalArgs, serve: &ServeArgs) -> Result<Self, StartError> {
+        let (db, master) = open_store(global)?;
+        let policy = match &serve.policy {
+            Some(path) => Policy::from_toml(&std::fs::read_to_string(path)?)?,
+            None => Policy::default_policy(),
+        };
+        let verifier: Arc<dyn Verifier> = match global.mode {
+            Mode::Sandbox => Arc::new(SandboxVerifier),
+            Mode::Production => Arc::new(BuiltinVerifier),
+        };
+        let bootstrap_key = bootstrap(&db, global.mode)?;
+        let listener = TcpListener::bind(serve.bind)?;
+        let port = listener.local_addr()?.port();
+        let public_url = serve.public_url.clone().unwrap_or_else(|| {
+            let host = serve.bind.ip();
+            let host = if host.is_unspecified() {
+                "127.0.0.1".to_owned()
+            } else {
+                host.to_string()
+            };
+            format!("http://{host}:{port}")
+        });
+        let workers = serve.workers.unwrap_or_else(|| {
+            std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
+        });
+        let state = web::Data::new(AppState {
+            db,
+            policy: Arc::new(policy),
+            verifier,
+            mode: global.mode,
+            presigner: Presigner::new(
+                derive(&master, b"kycd presign key v1"),
+                Presigner::DEFAULT_TTL,
+            ),
+            limiter: KeyRateLimiter::new(serve.rate_limit_per_second, serve.rate_limit_burst),
+            quality: kyc_docs::QualityConfig::default(),
+            image_slots: Arc::new(tokio::sync::Semaphore::new(workers.max(1))),
+            public_url: public_url.trim_end_matches('/').to_owned(),
+        });
+        let metrics = web::Data::new(Metrics::default());
+        let app_state = state.clone();
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(app_state.clone())
+                .app_data(metrics.clone())
+                .app_data(web::PayloadConfig::new(256 * 1024))
+                .wrap(Observe)
+                .configure(routes::configure)
+                .default_service(web::to(routes::ops::not_found))
+        })
+        .workers(workers)
+        .listen(listener)?
+        .run();
+        Ok(Self {
+            server,
+            port,
+            bootstrap_key,
+            state,
+        })
+    }
+
+    /// The port the server listens on (useful with port 0).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The key created on a local first start, if this start created one.
+    pub fn bootstrap_key(&self) -> Option<&str> {
+        self.bootstrap_key.as_deref()
+    }
+
+    /// The shared state (tests use its store to create tenants and keys).
+    pub fn state(&self) -> web::Data<AppState> {
+        self.state.clone()
+    }
+
+    /// Serves until the server is stopped (Ctrl-C or SIGTERM), running the periodic
+    /// maintenance beside it.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let maintenance = tokio::spawn(maintain(self.state.clone()));
+        let result = self.server.await;
+        maintenance.abort();
+        result
+    }
+}
+
+/// Periodic upkeep: expired idempotency records, idle rate-limiter state.
+async fn maintain(state: web::Data<AppState>) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+    loop {
+        tick.tick().await;
+        state.limiter.shrink();
+        let st = state.clone();
+        let purged = web::block(move || {
+            let now = st.now();
+            st.db
+                .write(|conn| kyc_store::idempotency::purge_expired(conn, now))
+        })
+        .await;
+        if let Ok(Err(err)) = purged {
+            tracing::warn!(error = %err, "purging expired idempotency records failed");
+        }
+    }
+}

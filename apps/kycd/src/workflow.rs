@@ -1,0 +1,351 @@
+//! The server's units of work on personal identities: each runs inside one store transaction
+//! (`Db::write`), so the data change, its KYC check, the tier engine's new state, the audit
+//! entries and the webhook outbox rows commit together or not at all.
+//!
+//! The rules themselves are not here: validation is `kyc-rules`, verification a
+//! `kyc_tiers::Verifier`, levels and review triggers `kyc_tiers::evaluate`. This module only
+//! gathers the facts, calls them and records what changed.
+
+use kyc_model::{
+    Actor, AuditAction, Document, DocumentId, EventType, KycCheck, KycState, PersonalData,
+    PersonalIdentity, PersonalIdentityId, ProcessReason, ReviewKind, ReviewRecord, ReviewStatus,
+    TenantId,
+};
+use kyc_store::{
+    DbConnection, audit, checks, containers, documents, personal,
+    reviews::{self, NewReviewItem},
+    webhooks,
+};
+use kyc_tiers::{ChangedFields, Evaluation, Facts, VerifyContext, ensure_unlocked};
+use serde_json::json;
+
+use crate::{error::ApiError, state::AppState};
+
+/// Everything stored about one personal identity that the tier engine reads.
+pub struct Record {
+    pub identity: PersonalIdentity,
+    pub checks: Vec<KycCheck>,
+    pub documents: Vec<Document>,
+    pub document_reasons: Vec<(DocumentId, ProcessReason)>,
+    pub reviews: Vec<ReviewRecord>,
+}
+
+impl Record {
+    /// Loads the identity of `tenant` and its facts.
+    pub fn load(
+        conn: &mut DbConnection,
+        state: &AppState,
+        tenant: TenantId,
+        id: PersonalIdentityId,
+    ) -> Result<Self, ApiError> {
+        let identity = personal::find(conn, state.db.keys(), tenant, id)?;
+        Self::load_facts(conn, tenant, identity)
+    }
+
+    fn load_facts(
+        conn: &mut DbConnection,
+        tenant: TenantId,
+        identity: PersonalIdentity,
+    ) -> Result<Self, ApiError> {
+        let id = identity.id;
+        let checks = checks::list_for_identity(conn, tenant, id)?;
+        let documents = documents::list_for_identity(conn, tenant, id)?;
+        // Review decisions (and the document reasons they carry) arrive with the review queue.
+        let reviews = Vec::new();
+        let document_reasons = Vec::new();
+        Ok(Self {
+            identity,
+            checks,
+            documents,
+            document_reasons,
+            reviews,
+        })
+    }
+
+    /// Runs the tier engine over the record.
+    pub fn evaluate<'p>(&self, state: &'p AppState) -> Evaluation<'p> {
+        let facts = Facts {
+            checks: &self.checks,
+            documents: &self.documents,
+            document_reasons: &self.document_reasons,
+            reviews: &self.reviews,
+            ..Facts::new(&self.identity.data)
+        }
+        .with_prior(&self.identity.kyc);
+        kyc_tiers::evaluate(&facts, &state.policy, state.today())
+    }
+}
+
+/// Appends an audit entry.
+pub fn audit_identity(
+    conn: &mut DbConnection,
+    identity: &PersonalIdentity,
+    actor: Actor,
+    action: AuditAction,
+    fields: &[&str],
+    level_change: Option<(kyc_model::KycLevel, kyc_model::KycLevel)>,
+) -> Result<(), ApiError> {
+    let mut event =
+        audit::NewAuditEvent::for_identity(identity.tenant_id, identity.id, actor, action);
+    event.fields = fields.iter().map(|f| (*f).to_owned()).collect();
+    event.level_change = level_change;
+    audit::append(conn, &event)?;
+    Ok(())
+}
+
+/// Writes a webhook event to the outbox (same transaction as the change it announces).
+/// Payloads are thin: ids and what changed, never PII.
+pub fn emit(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    event: EventType,
+    payload: serde_json::Value,
+) -> Result<(), ApiError> {
+    webhooks::enqueue(conn, tenant, event, &payload)?;
+    Ok(())
+}
+
+/// Runs the configured verifier over the identity's current data and records the check.
+pub fn run_check(
+    conn: &mut DbConnection,
+    state: &AppState,
+    identity: &PersonalIdentity,
+    actor: Actor,
+) -> Result<KycCheck, ApiError> {
+    let duplicate_ssn = match &identity.data.ssn {
+        Some(ssn) => !personal::ssn_duplicates(
+            conn,
+            state.db.keys(),
+            identity.tenant_id,
+            ssn,
+            Some(identity.id),
+        )?
+        .is_empty(),
+        None => false,
+    };
+    let context = VerifyContext {
+        today: state.today(),
+        duplicate_ssn,
+    };
+    let check = KycCheck {
+        id: kyc_model::CheckId::random(),
+        identity_id: identity.id,
+        verifier: state.verifier.name().to_owned(),
+        performed_at: state.now(),
+        outcomes: state.verifier.verify(&identity.data, &context),
+    };
+    checks::insert(conn, identity.tenant_id, &check)?;
+    audit_identity(
+        conn,
+        identity,
+        actor,
+        AuditAction::KycCheckCompleted,
+        &[],
+        None,
+    )?;
+    Ok(check)
+}
+
+/// Re-evaluates the identity and stores its new KYC state when it changed, with the audit
+/// entries, outbox events and review-queue item the change calls for.
+pub fn settle(
+    conn: &mut DbConnection,
+    state: &AppState,
+    identity: PersonalIdentity,
+    actor: Actor,
+) -> Result<PersonalIdentity, ApiError> {
+    let tenant = identity.tenant_id;
+    let record = Record::load_facts(conn, tenant, identity)?;
+    let evaluation = record.evaluate(state);
+    let new_state = evaluation.kyc_state();
+    let mut identity = record.identity;
+    if new_state == identity.kyc {
+        return Ok(identity);
+    }
+    let written = personal::update_kyc(conn, tenant, identity.id, identity.version, &new_state)?;
+    let old: KycState = std::mem::replace(&mut identity.kyc, new_state);
+    identity.version = written.version;
+    identity.updated_at = written.updated_at;
+    let (from, to) = (old.kyc_level, identity.kyc.kyc_level);
+    if from != to {
+        audit_identity(
+            conn,
+            &identity,
+            actor,
+            AuditAction::LevelChanged,
+            &[],
+            Some((from, to)),
+        )?;
+        emit(
+            conn,
+            tenant,
+            EventType::KycLevelChanged,
+            json!({ "identityId": identity.id, "from": from, "to": to }),
+        )?;
+    }
+    if identity.kyc.review_status == ReviewStatus::Pending
+        && old.review_status != ReviewStatus::Pending
+    {
+        queue_identity_review(conn, &identity, &evaluation, actor)?;
+    }
+    Ok(identity)
+}
+
+fn queue_identity_review(
+    conn: &mut DbConnection,
+    identity: &PersonalIdentity,
+    evaluation: &Evaluation<'_>,
+    actor: Actor,
+) -> Result<(), ApiError> {
+    let already = reviews::pending_for_identity(conn, identity.tenant_id, identity.id)?
+        .iter()
+        .any(|item| item.kind == ReviewKind::Identity);
+    if already {
+        return Ok(());
+    }
+    let reason = evaluation
+        .processes()
+        .iter()
+        .filter_map(|p| p.reason)
+        .find(|r| *r == ProcessReason::Duplicate)
+        .or_else(|| evaluation.processes().iter().find_map(|p| p.reason));
+    let item = reviews::insert(
+        conn,
+        &NewReviewItem {
+            tenant_id: identity.tenant_id,
+            kind: ReviewKind::Identity,
+            identity_id: identity.id,
+            document_id: None,
+            reason,
+        },
+    )?;
+    audit_identity(
+        conn,
+        identity,
+        actor,
+        AuditAction::ReviewRequired,
+        &[],
+        None,
+    )?;
+    emit(
+        conn,
+        identity.tenant_id,
+        EventType::ReviewRequired,
+        json!({ "reviewId": item.id, "kind": "identity", "identityId": identity.id, "reason": reason }),
+    )
+}
+
+/// The names of the fields a create request provided (for the audit trail).
+fn provided_fields(data: &PersonalData) -> Vec<&'static str> {
+    let mut fields = vec!["firstName", "lastName", "email", "phone"];
+    let optional = [
+        ("middleName", data.middle_name.is_some()),
+        ("address", data.address.is_some()),
+        ("dateOfBirth", data.date_of_birth.is_some()),
+        ("ssn", data.ssn.is_some()),
+        ("gender", data.gender.is_some()),
+        ("dueDiligence", data.due_diligence.is_some()),
+    ];
+    fields.extend(
+        optional
+            .into_iter()
+            .filter_map(|(name, present)| present.then_some(name)),
+    );
+    fields
+}
+
+/// `POST /identity-containers`: a container, its person, the first KYC check and the state.
+pub fn create_person(
+    conn: &mut DbConnection,
+    state: &AppState,
+    tenant: TenantId,
+    actor: Actor,
+    data: PersonalData,
+) -> Result<(kyc_model::IdentityContainer, PersonalIdentity), ApiError> {
+    let container = containers::create(conn, tenant)?;
+    let fields = provided_fields(&data);
+    let new = personal::NewPersonalIdentity {
+        tenant_id: tenant,
+        container_id: container.id,
+        data,
+        kyc: KycState::default(),
+    };
+    let identity = personal::insert(conn, state.db.keys(), &new)?;
+    audit_identity(
+        conn,
+        &identity,
+        actor,
+        AuditAction::IdentityCreated,
+        &fields,
+        None,
+    )?;
+    emit(
+        conn,
+        tenant,
+        EventType::IdentityCreated,
+        json!({ "identityId": identity.id, "containerId": container.id, "type": "person" }),
+    )?;
+    run_check(conn, state, &identity, actor)?;
+    let identity = settle(conn, state, identity, actor)?;
+    Ok((container, identity))
+}
+
+/// `PATCH /personal-identities/{id}`: applies the patch to the stored data, refusing locked
+/// fields of a confirmed identity, re-runs KYC when a KYC field changed, and settles.
+pub fn patch_person(
+    conn: &mut DbConnection,
+    state: &AppState,
+    tenant: TenantId,
+    actor: Actor,
+    id: PersonalIdentityId,
+    patch: &kyc_rules::PersonalPatch,
+    if_match: Option<i64>,
+) -> Result<PersonalIdentity, ApiError> {
+    let current = personal::find(conn, state.db.keys(), tenant, id)?;
+    if if_match.is_some_and(|expected| expected != current.version) {
+        return Err(ApiError::VersionConflict);
+    }
+    let data = patch.apply(&current.data);
+    let changed = ChangedFields::between(&current.data, &data);
+    ensure_unlocked(&current.kyc, changed)?;
+    if changed.iter().next().is_none() {
+        return Ok(current);
+    }
+    let names: Vec<&str> = changed
+        .iter()
+        .map(kyc_tiers::PersonalField::as_str)
+        .collect();
+    let updated = personal::update(conn, state.db.keys(), &PersonalIdentity { data, ..current })?;
+    audit_identity(
+        conn,
+        &updated,
+        actor,
+        AuditAction::IdentityUpdated,
+        &names,
+        None,
+    )?;
+    emit(
+        conn,
+        tenant,
+        EventType::IdentityUpdated,
+        json!({ "identityId": updated.id, "changedFields": names }),
+    )?;
+    if changed.needs_kyc_check() {
+        run_check(conn, state, &updated, actor)?;
+    }
+    settle(conn, state, updated, actor)
+}
+
+/// `POST /personal-identities/{id}/kyc-checks`: an explicit re-run.
+pub fn recheck_person(
+    conn: &mut DbConnection,
+    state: &AppState,
+    tenant: TenantId,
+    actor: Actor,
+    id: PersonalIdentityId,
+) -> Result<(KycCheck, PersonalIdentity), ApiError> {
+    let identity = personal::find(conn, state.db.keys(), tenant, id)?;
+    let check = run_check(conn, state, &identity, actor)?;
+    let identity = settle(conn, state, identity, actor)?;
+    Ok((check, identity))
+}
