@@ -227,6 +227,10 @@ fn not_found_for(entity: &str) -> ApiError {
             ("container_not_found", "No such identity container.")
         }
         "document" | "document_image" => ("document_not_found", "No such document."),
+        "identity_owner" => (
+            "identity_owner_not_found",
+            "The identityOwner is not a personal identity of this tenant.",
+        ),
         "review_item" => ("review_not_found", "No such review item."),
         "tenant" => ("tenant_not_found", "No such tenant."),
         _ => ("not_found", "Not found."),

@@ -31,6 +31,10 @@ use crate::{dto, routes};
         routes::identities::get_eligibility,
         routes::identities::get_events,
         routes::identities::run_kyc_check,
+        routes::business::create_business,
+        routes::business::list_businesses,
+        routes::business::get_business,
+        routes::business::patch_business,
     ),
     components(schemas(
         dto::AddressDto,

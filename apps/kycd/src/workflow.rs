@@ -50,8 +50,7 @@ impl Record {
         let id = identity.id;
         let checks = checks::list_for_identity(conn, tenant, id)?;
         let documents = documents::list_for_identity(conn, tenant, id)?;
-        // Review decisions (and the document reasons they carry) arrive with the review queue.
-        let reviews = Vec::new();
+        let reviews = reviews::records_for_identity(conn, tenant, id)?;
         let document_reasons = Vec::new();
         Ok(Self {
             identity,

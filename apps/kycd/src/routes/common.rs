@@ -27,3 +27,54 @@ pub fn path_id<T: FromStr>(raw: &str, field: &'static str) -> Result<T, ApiError
         }]))
     })
 }
+
+/// Parses the paging parameters of a simple list (`page[size]`, `page[number]`, `all`),
+/// refusing any other parameter.
+pub fn page_request(query: &str) -> Result<kyc_store::list::PageRequest, ApiError> {
+    use kyc_store::list::PageRequest;
+    let pairs = actix_web::web::Query::<Vec<(String, String)>>::from_query(query)
+        .map_err(|_| ApiError::InvalidJson("The query string could not be decoded.".into()))?
+        .into_inner();
+    let violation = |field: &str, rule: &str, message: &str| {
+        ApiError::Validation(
+            serde_json::json!([{ "field": field, "rule": rule, "message": message }]),
+        )
+    };
+    let (mut number, mut size, mut all) = (1u32, 30u32, false);
+    for (name, value) in &pairs {
+        let number_in = |min: u32, max: u32| {
+            value
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (min..=max).contains(n))
+                .ok_or_else(|| {
+                    violation(
+                        name,
+                        "range",
+                        &format!("must be a whole number from {min} to {max}"),
+                    )
+                })
+        };
+        match name.as_str() {
+            "page[number]" => number = number_in(1, u32::MAX)?,
+            "page[size]" => size = number_in(1, 100)?,
+            "all" => {
+                all = value
+                    .parse::<bool>()
+                    .map_err(|_| violation(name, "type", "must be true or false"))?;
+            }
+            _ => {
+                return Err(violation(
+                    name,
+                    "unknown_parameter",
+                    "is not a parameter of this list",
+                ));
+            }
+        }
+    }
+    Ok(if all {
+        PageRequest::All
+    } else {
+        PageRequest::page(number, size)
+    })
+}

@@ -1,6 +1,7 @@
 //! HTTP handlers, one module per resource. Handlers parse, call the crates, and render: the
 //! logic lives in the crates.
 
+pub mod business;
 pub mod common;
 pub mod identities;
 pub mod ops;
@@ -24,6 +25,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(identities::get_kyc)
                 .service(identities::get_eligibility)
                 .service(identities::get_events)
-                .service(identities::run_kyc_check),
+                .service(identities::run_kyc_check)
+                .service(business::create_business)
+                .service(business::list_businesses)
+                .service(business::get_business)
+                .service(business::patch_business),
         );
 }

@@ -1,0 +1,260 @@
+//! Business identities (companies), each owned by a personal identity of the same tenant.
+
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use kyc_model::{
+    Actor, AuditAction, BusinessIdentity, BusinessIdentityId, EventType, PersonalIdentityId,
+    TenantId,
+};
+use kyc_store::{DbConnection, audit, business, list::PageRequest, personal};
+use serde_json::json;
+
+use crate::{
+    auth::{Reader, Writer},
+    dto::BusinessIdentityDto,
+    error::ApiError,
+    idempotency,
+    reply::{Reply, if_match},
+    routes::common::{BASE, json_body, page_request, path_id},
+    state::{AppState, blocking},
+    workflow::emit,
+};
+
+type State = web::Data<AppState>;
+
+/// The owner must be a live personal identity of the tenant: a company id is `422`, anything
+/// else `404` (seed 001).
+fn check_owner(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    owner: PersonalIdentityId,
+) -> Result<(), ApiError> {
+    if personal::exists(conn, tenant, owner)? {
+        return Ok(());
+    }
+    if business::exists(conn, tenant, *owner.as_uuid())? {
+        return Err(ApiError::Unprocessable {
+            code: "identity_owner_must_be_of_type_person",
+            message: "The identityOwner must be a personal identity, not a business.".into(),
+            details: None,
+        });
+    }
+    Err(ApiError::not_found(
+        "identity_owner_not_found",
+        "The identityOwner is not a personal identity of this tenant.",
+    ))
+}
+
+fn audit_company(
+    conn: &mut DbConnection,
+    company: &BusinessIdentity,
+    actor: Actor,
+    action: AuditAction,
+    fields: &[&str],
+) -> Result<(), ApiError> {
+    audit::append(
+        conn,
+        &audit::NewAuditEvent {
+            tenant_id: company.tenant_id,
+            identity_id: None,
+            business_id: Some(company.id),
+            document_id: None,
+            actor,
+            action,
+            fields: fields.iter().map(|f| (*f).to_owned()).collect(),
+            level_change: None,
+        },
+    )?;
+    Ok(())
+}
+
+/// Creates a company owned by a personal identity; it joins the owner's container.
+#[utoipa::path(post, path = "/api/trust/v1/business-identities", tag = "identities",
+    request_body = crate::dto::CreateBusinessRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for 24 h")),
+    responses(
+        (status = 201, body = BusinessIdentityDto),
+        (status = 400, body = crate::dto::ErrorBody, description = "validation_failed"),
+        (status = 404, body = crate::dto::ErrorBody, description = "identity_owner_not_found"),
+        (status = 422, body = crate::dto::ErrorBody, description = "identity_owner_must_be_of_type_person"),
+    ),
+    security(("bearer" = [])))]
+#[post("/business-identities")]
+pub async fn create_business(
+    state: State,
+    caller: Writer,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let caller = caller.0;
+    let location = |reply: &Reply| {
+        serde_json::from_slice::<serde_json::Value>(&reply.body)
+            .ok()
+            .and_then(|v| v.get("id")?.as_str().map(str::to_owned))
+    };
+    idempotency::run(&state, &caller, &req, &body, location, || async {
+        let data = kyc_rules::parse_business_create(&json_body(&body)?)?;
+        let (tenant, actor) = (caller.tenant, caller.actor());
+        let st = state.clone();
+        let company = blocking(move || {
+            st.db.write(|conn| {
+                check_owner(conn, tenant, data.identity_owner)?;
+                let company = business::insert(
+                    conn,
+                    st.db.keys(),
+                    &business::NewBusinessIdentity { tenant_id: tenant, data },
+                )?;
+                audit_company(conn, &company, actor, AuditAction::IdentityCreated, &kyc_rules::BUSINESS_FIELDS)?;
+                emit(
+                    conn,
+                    tenant,
+                    EventType::IdentityCreated,
+                    json!({ "businessId": company.id, "containerId": company.container_id, "type": "company" }),
+                )?;
+                Ok::<_, ApiError>(company)
+            })
+        })
+        .await?;
+        Ok(Reply::created(
+            &BusinessIdentityDto::from(&company),
+            format!("{BASE}/business-identities/{}", company.id),
+        )
+        .etag(company.version))
+    })
+    .await
+}
+
+/// Lists the tenant's companies (`page[size]`, `page[number]`, `all=true`).
+#[utoipa::path(get, path = "/api/trust/v1/business-identities", tag = "identities",
+    params(
+        ("page[size]" = Option<u32>, Query, description = "1-100, default 30"),
+        ("page[number]" = Option<u32>, Query, description = "from 1"),
+        ("all" = Option<bool>, Query, description = "every company, capped"),
+    ),
+    responses((status = 200, description = "A page of companies with the total count")),
+    security(("bearer" = [])))]
+#[get("/business-identities")]
+pub async fn list_businesses(
+    state: State,
+    caller: Reader,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let request = page_request(req.query_string())?;
+    let tenant = caller.tenant;
+    let st = state.clone();
+    let page = blocking(move || {
+        Ok(st
+            .db
+            .run(|conn| business::list(conn, st.db.keys(), tenant, request))?)
+    })
+    .await?;
+    let (number, size) = match page.request {
+        PageRequest::Page { number, size } => (number, size),
+        PageRequest::All => (1, u32::try_from(page.items.len()).unwrap_or(u32::MAX)),
+    };
+    let body = json!({
+        "data": page.items.iter().map(BusinessIdentityDto::from).collect::<Vec<_>>(),
+        "meta": { "total": page.total, "page": { "number": number, "size": size } },
+    });
+    Ok(Reply::ok(&body).into_response())
+}
+
+/// One company.
+#[utoipa::path(get, path = "/api/trust/v1/business-identities/{id}", tag = "identities",
+    params(("id" = String, Path)),
+    responses((status = 200, body = BusinessIdentityDto), (status = 404, body = crate::dto::ErrorBody, description = "identity_not_found")),
+    security(("bearer" = [])))]
+#[get("/business-identities/{id}")]
+pub async fn get_business(
+    state: State,
+    caller: Reader,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id: BusinessIdentityId = path_id(&id, "id")?;
+    let tenant = caller.tenant;
+    let st = state.clone();
+    let company = blocking(move || {
+        Ok(st
+            .db
+            .run(|conn| business::find(conn, st.db.keys(), tenant, id))?)
+    })
+    .await?;
+    Ok(Reply::ok(&BusinessIdentityDto::from(&company))
+        .etag(company.version)
+        .into_response())
+}
+
+/// Partial update of a company. `If-Match` makes it conditional.
+#[utoipa::path(patch, path = "/api/trust/v1/business-identities/{id}", tag = "identities",
+    params(("id" = String, Path), ("If-Match" = Option<String>, Header)),
+    responses(
+        (status = 200, body = BusinessIdentityDto),
+        (status = 400, body = crate::dto::ErrorBody),
+        (status = 404, body = crate::dto::ErrorBody),
+        (status = 412, body = crate::dto::ErrorBody, description = "version_conflict"),
+    ),
+    security(("bearer" = [])))]
+#[patch("/business-identities/{id}")]
+pub async fn patch_business(
+    state: State,
+    caller: Writer,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let id: BusinessIdentityId = path_id(&id, "id")?;
+    let expected = if_match(&req)?;
+    let patch = kyc_rules::parse_business_patch(&json_body(&body)?)?;
+    let (tenant, actor) = (caller.tenant, caller.actor());
+    let st = state.clone();
+    let company = blocking(move || {
+        let mut attempts = 0;
+        loop {
+            let result = st.db.write(|conn| {
+                let current = business::find(conn, st.db.keys(), tenant, id)?;
+                if expected.is_some_and(|v| v != current.version) {
+                    return Err(ApiError::VersionConflict);
+                }
+                let data = patch.apply(&current.data)?;
+                if data.identity_owner != current.data.identity_owner {
+                    check_owner(conn, tenant, data.identity_owner)?;
+                }
+                let changed = patch.changed_fields();
+                let company =
+                    business::update(conn, st.db.keys(), &BusinessIdentity { data, ..current })?;
+                audit_company(
+                    conn,
+                    &company,
+                    actor,
+                    AuditAction::IdentityUpdated,
+                    &changed,
+                )?;
+                emit(
+                    conn,
+                    tenant,
+                    EventType::IdentityUpdated,
+                    json!({ "businessId": company.id, "changedFields": changed }),
+                )?;
+                Ok(company)
+            });
+            match result {
+                Err(ApiError::Conflict {
+                    code: "concurrent_modification",
+                    ..
+                }) if expected.is_none() && attempts < 20 => {
+                    attempts += 1;
+                }
+                Err(ApiError::Conflict {
+                    code: "concurrent_modification",
+                    ..
+                }) => {
+                    return Err(ApiError::VersionConflict);
+                }
+                other => return other,
+            }
+        }
+    })
+    .await?;
+    Ok(Reply::ok(&BusinessIdentityDto::from(&company))
+        .etag(company.version)
+        .into_response())
+}
