@@ -5,7 +5,8 @@ use std::fmt;
 
 use diesel::prelude::*;
 use kyc_model::{
-    Document, DocumentId, DocumentStatus, DocumentType, PersonalIdentityId, QualityCheck, TenantId,
+    Document, DocumentId, DocumentStatus, DocumentType, PersonalIdentityId, ProcessReason,
+    QualityCheck, TenantId,
 };
 
 use crate::{
@@ -78,6 +79,8 @@ struct DocumentRow {
     status: String,
     front_checks_json: String,
     back_checks_json: String,
+    reason: Option<String>,
+    provider: Option<String>,
     created_at: i64,
     updated_at: i64,
 }
@@ -136,6 +139,8 @@ pub fn insert(
         status: new.status.as_str().to_owned(),
         front_checks_json: to_json(&new.front_checks)?,
         back_checks_json: to_json(&new.back_checks)?,
+        reason: None,
+        provider: None,
         created_at: now,
         updated_at: now,
     };
@@ -245,4 +250,102 @@ pub fn image(
         content_type,
         bytes,
     })
+}
+
+/// A verification imported from a trusted provider (`PUT /kycs` type `import`): a document
+/// record without images, approved or rejected with the reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewImportedDocument {
+    pub tenant_id: TenantId,
+    pub identity_id: PersonalIdentityId,
+    pub doc_type: DocumentType,
+    pub status: DocumentStatus,
+    pub reason: Option<ProcessReason>,
+    /// The provider's name, e.g. `veriff`.
+    pub provider: String,
+}
+
+/// Stores an imported verification of a live personal identity of `tenant`.
+#[tracing::instrument(skip_all, fields(tenant = %new.tenant_id, identity = %new.identity_id))]
+pub fn insert_imported(
+    conn: &mut DbConnection,
+    new: &NewImportedDocument,
+) -> Result<Document, StoreError> {
+    crate::personal::require_live(conn, new.tenant_id, new.identity_id)?;
+    let now = ts::now_ms();
+    let row = DocumentRow {
+        id: DocumentId::random().to_string(),
+        tenant_id: new.tenant_id.to_string(),
+        identity_id: new.identity_id.to_string(),
+        doc_type: new.doc_type.as_str().to_owned(),
+        status: new.status.as_str().to_owned(),
+        front_checks_json: to_json(&Vec::<QualityCheck>::new())?,
+        back_checks_json: to_json(&Vec::<QualityCheck>::new())?,
+        reason: new.reason.map(|r| r.as_str().to_owned()),
+        provider: Some(new.provider.clone()),
+        created_at: now,
+        updated_at: now,
+    };
+    diesel::insert_into(d::documents)
+        .values(&row)
+        .execute(conn)?;
+    Document::try_from(row)
+}
+
+/// Records why a document of `tenant` was rejected (or clears it).
+pub fn set_reason(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    id: DocumentId,
+    reason: Option<ProcessReason>,
+) -> Result<(), StoreError> {
+    let n = diesel::update(
+        d::documents
+            .filter(d::id.eq(id.to_string()))
+            .filter(d::tenant_id.eq(tenant.to_string())),
+    )
+    .set(d::reason.eq(reason.map(|r| r.as_str())))
+    .execute(conn)?;
+    if n == 0 {
+        return Err(StoreError::NotFound { entity: "document" });
+    }
+    Ok(())
+}
+
+/// The recorded rejection reasons of an identity's documents, for the tier engine's
+/// `Facts::document_reasons`.
+pub fn reasons_for_identity(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    identity: PersonalIdentityId,
+) -> Result<Vec<(DocumentId, ProcessReason)>, StoreError> {
+    let rows: Vec<(String, Option<String>)> = d::documents
+        .filter(d::tenant_id.eq(tenant.to_string()))
+        .filter(d::identity_id.eq(identity.to_string()))
+        .filter(d::reason.is_not_null())
+        .select((d::id, d::reason))
+        .load(conn)?;
+    rows.into_iter()
+        .filter_map(|(id, reason)| reason.map(|r| (id, r)))
+        .map(|(id, reason)| {
+            let reason = serde_json::from_value(serde_json::Value::String(reason))
+                .map_err(|_| StoreError::corrupt(TABLE, "reason"))?;
+            Ok((parse_id(&id, TABLE, "id")?, reason))
+        })
+        .collect()
+}
+
+/// The provider of an imported document, `None` for an upload.
+pub fn provider(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    id: DocumentId,
+) -> Result<Option<String>, StoreError> {
+    d::documents
+        .filter(d::id.eq(id.to_string()))
+        .filter(d::tenant_id.eq(tenant.to_string()))
+        .select(d::provider)
+        .first(conn)
+        .optional()?
+        .ok_or(StoreError::NotFound { entity: "document" })
 }

@@ -98,6 +98,8 @@ diesel::table! {
         status -> Text,
         front_checks_json -> Text,
         back_checks_json -> Text,
+        reason -> Nullable<Text>,
+        provider -> Nullable<Text>,
         created_at -> BigInt,
         updated_at -> BigInt,
     }

@@ -137,6 +137,40 @@ both_backends! {
         assert!(db.run(|c| documents::find(c, t, DocumentId::random())).unwrap_err().is_not_found());
     }
 
+    fn imported_documents_and_rejection_reasons(db) {
+        let t = tenant(db, "acme");
+        let other = tenant(db, "globex");
+        let p = identity(db, t, person(1));
+        let imported = documents::NewImportedDocument {
+            tenant_id: t,
+            identity_id: p.id,
+            doc_type: DocumentType::Passport,
+            status: DocumentStatus::Rejected,
+            reason: Some(ProcessReason::ExpiredDocument),
+            provider: "veriff".into(),
+        };
+        let doc = db.write(|c| documents::insert_imported(c, &imported)).unwrap();
+        assert_eq!(doc.status, DocumentStatus::Rejected);
+        assert!(doc.front_checks.is_empty() && doc.back_checks.is_empty());
+        assert_eq!(db.run(|c| documents::provider(c, t, doc.id)).unwrap().as_deref(), Some("veriff"));
+        assert!(db.run(|c| documents::image(c, db.keys(), t, doc.id, ImageSide::Front)).unwrap_err().is_not_found());
+        let upload = db.write(|c| documents::insert(c, db.keys(), &new_document(t, p.id, b"x"))).unwrap();
+        assert_eq!(db.run(|c| documents::provider(c, t, upload.id)).unwrap(), None);
+        db.write(|c| documents::set_reason(c, t, upload.id, Some(ProcessReason::Fraud))).unwrap();
+        let mut reasons = db.run(|c| documents::reasons_for_identity(c, t, p.id)).unwrap();
+        reasons.sort();
+        let mut expected = vec![(doc.id, ProcessReason::ExpiredDocument), (upload.id, ProcessReason::Fraud)];
+        expected.sort();
+        assert_eq!(reasons, expected);
+        db.write(|c| documents::set_reason(c, t, upload.id, None)).unwrap();
+        assert_eq!(db.run(|c| documents::reasons_for_identity(c, t, p.id)).unwrap(), vec![(doc.id, ProcessReason::ExpiredDocument)]);
+        // Tenant-scoped like every other query.
+        assert!(db.run(|c| documents::reasons_for_identity(c, other, p.id)).unwrap().is_empty());
+        assert!(db.write(|c| documents::set_reason(c, other, doc.id, None)).unwrap_err().is_not_found());
+        assert!(db.run(|c| documents::provider(c, other, doc.id)).unwrap_err().is_not_found());
+        assert!(db.write(|c| documents::insert_imported(c, &documents::NewImportedDocument { tenant_id: other, ..imported.clone() })).unwrap_err().is_not_found());
+    }
+
     fn review_queue_claim_and_decide(db) {
         let t = tenant(db, "acme");
         let other = tenant(db, "globex");

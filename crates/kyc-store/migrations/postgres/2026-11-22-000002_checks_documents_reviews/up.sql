@@ -18,6 +18,10 @@ CREATE TABLE documents (
     status TEXT NOT NULL,
     front_checks_json TEXT NOT NULL,
     back_checks_json TEXT NOT NULL,
+    -- Why the document was rejected, where a verifier, reviewer or import said so.
+    reason TEXT,
+    -- The provider of an imported verification (PUT /kycs type import); NULL for an upload.
+    provider TEXT,
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL
 );
