@@ -1,0 +1,33 @@
+//! The kycd end-to-end suite: the real server over real HTTP, one module per concern. Tests that
+//! touch the database run on SQLite always and on PostgreSQL when `TEST_DATABASE_URL` is set
+//! (see [`both_backends!`]).
+
+/// Defines `mod $name { async fn body(app); #[tokio::test] sqlite(); #[tokio::test] postgres(); }`:
+/// one body run against a fresh server on each backend. The PostgreSQL test returns early, with
+/// a note, when `TEST_DATABASE_URL` is unset; CI sets it.
+macro_rules! both_backends {
+    ($($(#[$doc:meta])* async fn $name:ident($app:ident) $body:block)*) => {$(
+        $(#[$doc])*
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            async fn body($app: kycd_tests::TestApp) $body
+
+            #[tokio::test]
+            async fn sqlite() {
+                body(kycd_tests::TestApp::spawn().await).await;
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                if let Some(app) = kycd_tests::TestApp::spawn_on(kycd_tests::Backend::Postgres).await {
+                    body(app).await;
+                }
+            }
+        }
+    )*};
+}
+
+mod ops;
+mod seed;
