@@ -107,6 +107,50 @@ pub(crate) fn lock_due_outbox_ids(
 }
 
 #[derive(QueryableByName)]
+struct IdRow {
+    #[diesel(sql_type = Text)]
+    id: String,
+}
+
+/// Ids of up to `limit` pending outbox events due at `now_ms` that are the oldest pending event
+/// of their tenant (by `created_at`, then id), oldest first, locked for this transaction.
+/// PostgreSQL: `FOR UPDATE SKIP LOCKED`, as in [`lock_due_outbox_ids`]; an event whose older
+/// sibling is locked by another claimer is not a head, so it is not taken either. SQLite: the
+/// immediate transaction excludes every other writer.
+pub(crate) fn lock_tenant_heads(
+    conn: &mut DbConnection,
+    now_ms: i64,
+    limit: i64,
+) -> Result<Vec<String>, StoreError> {
+    // The correlated NOT EXISTS is why this is SQL text: the same statement on both backends
+    // but for the placeholders and the lock clause. Every value is bound.
+    const HEADS: &str = "SELECT o.id FROM outbox_events o \
+        WHERE o.status = 'pending' AND o.next_attempt_at <= {now} \
+        AND NOT EXISTS (SELECT 1 FROM outbox_events e \
+            WHERE e.tenant_id = o.tenant_id AND e.status = 'pending' \
+            AND (e.created_at < o.created_at OR (e.created_at = o.created_at AND e.id < o.id))) \
+        ORDER BY o.created_at, o.id LIMIT {limit}";
+    let rows: Vec<IdRow> = match conn {
+        #[cfg(feature = "sqlite")]
+        DbConnection::Sqlite(c) => {
+            diesel::sql_query(HEADS.replace("{now}", "?").replace("{limit}", "?"))
+                .bind::<BigInt, _>(now_ms)
+                .bind::<BigInt, _>(limit)
+                .load(c)?
+        }
+        #[cfg(feature = "postgres")]
+        DbConnection::Postgres(c) => diesel::sql_query(format!(
+            "{} FOR UPDATE OF o SKIP LOCKED",
+            HEADS.replace("{now}", "$1").replace("{limit}", "$2")
+        ))
+        .bind::<BigInt, _>(now_ms)
+        .bind::<BigInt, _>(limit)
+        .load(c)?,
+    };
+    Ok(rows.into_iter().map(|r| r.id).collect())
+}
+
+#[derive(QueryableByName)]
 struct CheckpointResult {
     #[diesel(sql_type = BigInt)]
     busy: i64,

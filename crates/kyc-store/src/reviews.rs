@@ -5,6 +5,8 @@
 //! Claiming and deciding are optimistic: both name the version the reviewer saw, so when two
 //! reviewers act on one item, one wins and the other gets [`StoreError::Conflict`].
 
+use std::{collections::HashMap, fmt};
+
 use diesel::prelude::*;
 use kyc_model::{
     ApiKeyId, DocumentId, DocumentVerdict, KycLevel, PersonalIdentityId, ProcessReason,
@@ -13,8 +15,9 @@ use kyc_model::{
 use time::OffsetDateTime;
 
 use crate::{
-    DbConnection, StoreError,
+    DbConnection, Keyring, StoreError,
     conn::MultiBackend,
+    crypto::Aad,
     list::{Page, PageRequest},
     schema::review_items::{self, dsl as r},
     ts,
@@ -419,4 +422,95 @@ fn after_versioned_write(
             actual: item.version,
         })
     }
+}
+
+/// What a reviewer gave with a decision: a reason code from the operator's configured list and
+/// an optional free-text note. The note is sealed at rest and hidden from `Debug`, because a
+/// reviewer may type a name or a number into it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DecisionNote {
+    /// E.g. `documents_verified`; validated by the caller against its configured list.
+    pub reason_code: String,
+    pub note: Option<String>,
+}
+
+impl fmt::Debug for DecisionNote {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DecisionNote")
+            .field("reason_code", &self.reason_code)
+            .field("note", &self.note.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+pub(crate) fn note_aad(review_id: &str) -> Aad {
+    Aad::new(TABLE, "note", review_id)
+}
+
+/// Records the reason code and note of a decided item of `scope`; call it in the transaction of
+/// [`decide`]. An item that is not decided is `NotFound`: a note only accompanies a decision.
+#[tracing::instrument(skip_all, fields(id = %id))]
+pub fn set_decision_note(
+    conn: &mut DbConnection,
+    keys: &Keyring,
+    scope: TenantScope,
+    id: ReviewId,
+    note: &DecisionNote,
+) -> Result<(), StoreError> {
+    let item = find(conn, scope, id)?;
+    if item.decided_at.is_none() {
+        return Err(StoreError::NotFound {
+            entity: "review_item",
+        });
+    }
+    let id_text = id.to_string();
+    let sealed = note
+        .note
+        .as_ref()
+        .map(|text| keys.seal(&note_aad(&id_text), text.as_bytes()))
+        .transpose()?;
+    let (note_ct, note_key_id) = sealed.map(|s| (s.bytes, s.key_id)).unzip();
+    diesel::update(review_items::table.filter(r::id.eq(&id_text)))
+        .set((
+            r::reason_code.eq(Some(note.reason_code.as_str())),
+            r::note_ct.eq(note_ct),
+            r::note_key_id.eq(note_key_id),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The reason codes and notes of the items `ids` within `scope`, for those that have one.
+pub fn decision_notes(
+    conn: &mut DbConnection,
+    keys: &Keyring,
+    scope: TenantScope,
+    ids: &[ReviewId],
+) -> Result<HashMap<ReviewId, DecisionNote>, StoreError> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let texts: Vec<String> = ids.iter().map(ToString::to_string).collect();
+    type NoteRow = (String, Option<String>, Option<Vec<u8>>, Option<String>);
+    let rows: Vec<NoteRow> = scoped(scope)
+        .filter(r::id.eq_any(&texts))
+        .filter(r::reason_code.is_not_null())
+        .select((r::id, r::reason_code, r::note_ct, r::note_key_id))
+        .load(conn)?;
+    rows.into_iter()
+        .map(|(id, code, ct, key)| {
+            let note = match (ct, key) {
+                (Some(ct), Some(key)) => Some(keys.open_text(&key, &note_aad(&id), &ct)?),
+                (None, None) => None,
+                _ => return Err(StoreError::corrupt(TABLE, "note_ct")),
+            };
+            Ok((
+                parse_id(&id, TABLE, "id")?,
+                DecisionNote {
+                    reason_code: required(code, TABLE, "reason_code")?,
+                    note,
+                },
+            ))
+        })
+        .collect()
 }

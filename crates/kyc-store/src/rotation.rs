@@ -12,9 +12,10 @@ use crate::{
     business::tax_id_aad,
     documents::image_aad,
     personal::{dob_aad, ssn_aad},
+    reviews::note_aad,
     schema::{
         business_identities::dsl as b, document_images::dsl as img, idempotency_records::dsl as i,
-        personal_identities::dsl as p, webhook_configs::dsl as w,
+        personal_identities::dsl as p, review_items::dsl as r, webhook_configs::dsl as w,
     },
     webhooks::secret_aad,
 };
@@ -115,6 +116,22 @@ pub fn reseal_batch(
         let (ct, key) = reseal(keys, &secret_aad(&tenant), &key, &ct)?;
         diesel::update(w::webhook_configs.filter(w::tenant_id.eq(&tenant)))
             .set((w::secret_ct.eq(ct), w::secret_key_id.eq(key)))
+            .execute(conn)?;
+        done += 1;
+    }
+
+    let rows: Vec<(String, Option<Vec<u8>>, Option<String>)> = r::review_items
+        .filter(r::note_key_id.ne(&cur))
+        .select((r::id, r::note_ct, r::note_key_id))
+        .limit(limit)
+        .load(conn)?;
+    for (id, ct, key) in rows {
+        let (Some(ct), Some(key)) = (ct, key) else {
+            continue;
+        };
+        let (ct, key) = reseal(keys, &note_aad(&id), &key, &ct)?;
+        diesel::update(r::review_items.filter(r::id.eq(&id)))
+            .set((r::note_ct.eq(Some(ct)), r::note_key_id.eq(Some(key))))
             .execute(conn)?;
         done += 1;
     }

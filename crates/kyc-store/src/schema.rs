@@ -134,6 +134,9 @@ diesel::table! {
         created_at -> BigInt,
         updated_at -> BigInt,
         version -> BigInt,
+        reason_code -> Nullable<Text>,
+        note_ct -> Nullable<Binary>,
+        note_key_id -> Nullable<Text>,
     }
 }
 

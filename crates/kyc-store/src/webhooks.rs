@@ -270,6 +270,10 @@ impl TryFrom<OutboxRow> for OutboxEvent {
 
 /// Writes an event to the outbox, due now. Call it in the transaction of the change it
 /// announces, so the event exists exactly when the change does.
+///
+/// A tenant's events get strictly increasing `created_at` (a millisecond later than the
+/// tenant's latest when the clock has not moved on), so the events of one transaction keep the
+/// order they were written in: [`claim_next_per_tenant`] delivers in that order.
 #[tracing::instrument(skip_all, fields(tenant = %tenant, event_type = event_type.as_str()))]
 pub fn enqueue(
     conn: &mut DbConnection,
@@ -277,7 +281,11 @@ pub fn enqueue(
     event_type: EventType,
     payload: &serde_json::Value,
 ) -> Result<OutboxEvent, StoreError> {
-    let now = ts::now_ms();
+    let latest: Option<i64> = o::outbox_events
+        .filter(o::tenant_id.eq(tenant.to_string()))
+        .select(diesel::dsl::max(o::created_at))
+        .first(conn)?;
+    let now = latest.map_or(ts::now_ms(), |l| ts::now_ms().max(l.saturating_add(1)));
     let row = OutboxRow {
         id: EventId::random().to_string(),
         tenant_id: tenant.to_string(),
@@ -310,6 +318,43 @@ pub fn claim_due(
 ) -> Result<Vec<OutboxEvent>, StoreError> {
     let now_ms = ts::to_ms(now);
     let ids = dialect::lock_due_outbox_ids(conn, now_ms, i64::from(limit))?;
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX);
+    diesel::update(o::outbox_events.filter(o::id.eq_any(&ids)))
+        .set((
+            o::attempts.eq(o::attempts + 1),
+            o::next_attempt_at.eq(now_ms.saturating_add(lease_ms)),
+        ))
+        .execute(conn)?;
+    o::outbox_events
+        .filter(o::id.eq_any(&ids))
+        .order((o::created_at.asc(), o::id.asc()))
+        .select(OutboxRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(OutboxEvent::try_from)
+        .collect()
+}
+
+/// Claims pending events for delivery like [`claim_due`], except that only the oldest pending
+/// event of each tenant is eligible (by `created_at`, then id). A tenant's events therefore go
+/// out one at a time, in the order they were enqueued: a later event waits while an earlier
+/// one is leased to a worker or waiting for its retry, and moves up once that one is delivered
+/// or given up ([`mark_dead`]). Across tenants, up to `limit` events are claimed, oldest
+/// first. On PostgreSQL the rows are locked `FOR UPDATE SKIP LOCKED`, so replicas claiming at
+/// once get disjoint events and, as the head of a tenant's queue is locked or leased, never two
+/// events of one tenant.
+#[tracing::instrument(skip_all, fields(limit))]
+pub fn claim_next_per_tenant(
+    conn: &mut DbConnection,
+    now: OffsetDateTime,
+    limit: u32,
+    lease: Duration,
+) -> Result<Vec<OutboxEvent>, StoreError> {
+    let now_ms = ts::to_ms(now);
+    let ids = dialect::lock_tenant_heads(conn, now_ms, i64::from(limit))?;
     if ids.is_empty() {
         return Ok(Vec::new());
     }

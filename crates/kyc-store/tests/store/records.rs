@@ -295,3 +295,37 @@ both_backends! {
         db.db.ping().unwrap();
     }
 }
+
+both_backends! {
+    /// A decision's reason code and note: the note sealed at rest, hidden from Debug, scoped.
+    fn review_decision_notes_are_sealed(db) {
+        let t = tenant(db, "acme");
+        let other = tenant(db, "globex");
+        let p = identity(db, t, person(1));
+        let item = db.write(|c| reviews::insert(c, &NewReviewItem {
+            tenant_id: t, kind: ReviewKind::Identity, identity_id: p.id, document_id: None, reason: None,
+        })).unwrap();
+        let note = reviews::DecisionNote { reason_code: "data_verified_manually".into(), note: Some("NOTEMARKER called the bank".into()) };
+        assert!(!format!("{note:?}").contains("NOTEMARKER"));
+        assert!(db.write(|c| reviews::set_decision_note(c, db.keys(), TenantScope::AllTenants, item.id, &note)).unwrap_err().is_not_found(), "not decided yet");
+        db.write(|c| {
+            reviews::decide(c, TenantScope::AllTenants, item.id, 1, &Decision {
+                verdict: Verdict::Identity(ReviewDecision::Approve { level: KycLevel::L1 }),
+                decided_by: ApiKeyId::random(),
+                level_at_decision: KycLevel::L0,
+            })?;
+            reviews::set_decision_note(c, db.keys(), TenantScope::AllTenants, item.id, &note)
+        }).unwrap();
+        let notes = db.run(|c| reviews::decision_notes(c, db.keys(), TenantScope::Tenant(t), &[item.id, ReviewId::random()])).unwrap();
+        assert_eq!(notes.get(&item.id), Some(&note));
+        assert_eq!(notes.len(), 1);
+        assert!(db.run(|c| reviews::decision_notes(c, db.keys(), TenantScope::Tenant(other), &[item.id])).unwrap().is_empty());
+        if let Some(bytes) = db.sqlite_bytes() {
+            assert!(!contains(&bytes, b"NOTEMARKER"));
+        }
+        // A note is optional; the code is not.
+        let bare = reviews::DecisionNote { reason_code: "other".into(), note: None };
+        db.write(|c| reviews::set_decision_note(c, db.keys(), TenantScope::Tenant(t), item.id, &bare)).unwrap();
+        assert_eq!(db.run(|c| reviews::decision_notes(c, db.keys(), TenantScope::AllTenants, &[item.id])).unwrap().get(&item.id), Some(&bare));
+    }
+}
