@@ -259,6 +259,7 @@ impl TestApp {
             rate_limit_burst: options.rate_limit_burst,
             workers: Some(2),
             public_url: None,
+            ..ServeArgs::default()
         };
         let app = Application::build(&global, &serve).expect("the server builds");
         let port = app.port();

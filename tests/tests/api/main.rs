@@ -1,6 +1,6 @@
 //! The kycd end-to-end suite: the real server over real HTTP, one module per concern. Tests that
 //! touch the database run on SQLite always and on PostgreSQL when `TEST_DATABASE_URL` is set
-//! (see [`both_backends!`]).
+//! (see `both_backends!`).
 
 /// Defines `mod $name { async fn body(app); #[tokio::test] sqlite(); #[tokio::test] postgres(); }`:
 /// one body run against a fresh server on each backend. The PostgreSQL test returns early, with
@@ -9,7 +9,7 @@ macro_rules! both_backends {
     ($($(#[$doc:meta])* async fn $name:ident($app:ident) $body:block)*) => {$(
         $(#[$doc])*
         mod $name {
-            #[allow(unused_imports)]
+            #[allow(unused_imports, reason = "not every test body uses every import of its module")]
             use super::*;
 
             async fn body($app: kycd_tests::TestApp) $body
@@ -29,5 +29,17 @@ macro_rules! both_backends {
     )*};
 }
 
+mod auth;
+mod concurrency;
+mod confirmed;
+mod email;
+mod erasure;
+mod errors;
+mod idempotency;
+mod isolation;
+mod listing;
 mod ops;
+mod pii;
+mod rate_limit;
 mod seed;
+mod validation;

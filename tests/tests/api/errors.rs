@@ -1,0 +1,120 @@
+//! The error policy (SPEC §6): one shape everywhere, `x-request-id` on every response and in
+//! every error body, no internals in messages.
+
+use kycd_tests::{BASE, Method, TestApp, person_body, unique_email};
+use serde_json::json;
+
+#[tokio::test]
+async fn every_response_carries_a_request_id() {
+    let app = TestApp::spawn().await;
+    let (_, key) = app.tenant_with_key("acme");
+    let person = app.new_person(&key, &person_body(&unique_email())).await;
+    let id = person["id"].as_str().unwrap();
+    let responses = vec![
+        app.request(Method::GET, "/health/live", None, None).await,
+        app.request(Method::GET, "/health/ready", None, None).await,
+        app.request(Method::GET, "/metrics", None, None).await,
+        app.request(Method::GET, "/openapi.json", None, None).await,
+        app.get_person(&key, id).await,
+        app.list_people(&key, "").await,
+        app.patch_person(&key, id, &json!({ "middleName": "Third" }))
+            .await,
+        app.get_person(&key, "not-a-uuid").await,
+        app.list_people("nope", "").await,
+        app.request(Method::GET, "/nowhere", None, None).await,
+        app.delete_person(&key, id).await,
+    ];
+    let mut seen = std::collections::HashSet::new();
+    for res in &responses {
+        let rid = res.request_id().to_owned();
+        assert!(!rid.is_empty() && rid.len() <= 128, "{rid:?}");
+        assert!(seen.insert(rid), "request ids repeat");
+    }
+    // 204 No Content has the header too.
+    assert_eq!(responses.last().unwrap().status, 204);
+}
+
+#[tokio::test]
+async fn a_sane_inbound_request_id_is_echoed_and_a_hostile_one_replaced() {
+    let app = TestApp::spawn().await;
+    let res = app
+        .call(Method::GET, "/nowhere")
+        .header("x-request-id", "trace-42.a:b_c")
+        .send()
+        .await;
+    assert_eq!(res.request_id(), "trace-42.a:b_c");
+    assert_eq!(res.json["error"]["requestId"], "trace-42.a:b_c");
+    for hostile in ["has space", "<script>", &"x".repeat(200)] {
+        let res = app
+            .call(Method::GET, "/nowhere")
+            .header("x-request-id", hostile)
+            .send()
+            .await;
+        assert_ne!(res.request_id(), hostile);
+        res.assert_error(404, "not_found");
+    }
+}
+
+#[tokio::test]
+async fn unknown_routes_have_the_error_shape() {
+    let app = TestApp::spawn().await;
+    let (_, key) = app.tenant_with_key("acme");
+    for path in [
+        "/nowhere",
+        "/api/trust/v1",
+        &format!("{BASE}/no-such-resource"),
+        "/api/trust/v2/personal-identities",
+    ] {
+        app.request(Method::GET, path, Some(&key), None)
+            .await
+            .assert_error(404, "not_found");
+    }
+}
+
+/// A method a route does not serve is answered in the error shape too (404 or 405), never
+/// with an empty body.
+#[tokio::test]
+async fn unserved_methods_have_the_error_shape() {
+    let app = TestApp::spawn().await;
+    let (_, key) = app.tenant_with_key("acme");
+    let id = uuid::Uuid::new_v4();
+    for (method, path) in [
+        (Method::PUT, format!("{BASE}/personal-identities/{id}")),
+        (Method::POST, format!("{BASE}/personal-identities/{id}")),
+        (Method::DELETE, format!("{BASE}/identity-containers/{id}")),
+        (Method::POST, "/health/live".to_owned()),
+    ] {
+        let res = app.request(method.clone(), &path, Some(&key), None).await;
+        assert!(
+            [404, 405].contains(&res.status),
+            "{method} {path}: {} {}",
+            res.status,
+            res.text
+        );
+        let code = if res.status == 405 {
+            "method_not_allowed"
+        } else {
+            "not_found"
+        };
+        res.assert_error(res.status, code);
+    }
+}
+
+both_backends! {
+    async fn missing_ids_are_404_in_the_error_shape(app) {
+        let (_, key) = app.tenant_with_key("acme");
+        let id = uuid::Uuid::new_v4().to_string();
+        let error = app.get_person(&key, &id).await.assert_error(404, "identity_not_found").clone();
+        assert!(error.get("details").is_none());
+        assert!(!error["message"].as_str().unwrap().contains(&id), "ids are not echoed");
+        app.get_container(&key, &id).await.assert_error(404, "container_not_found");
+        app.patch_person(&key, &id, &json!({ "middleName": "Third" }))
+            .await
+            .assert_error(404, "identity_not_found");
+        app.delete_person(&key, &id).await.assert_error(404, "identity_not_found");
+        app.get_kyc(&key, &id).await.assert_error(404, "identity_not_found");
+        app.get_eligibility(&key, &id).await.assert_error(404, "identity_not_found");
+        app.get_events(&key, &id).await.assert_error(404, "identity_not_found");
+        app.run_check(&key, &id).await.assert_error(404, "identity_not_found");
+    }
+}
