@@ -117,8 +117,18 @@ impl DbUrl {
         (self.backend == Backend::Sqlite).then(|| Path::new(&self.target))
     }
 
-    /// Opens one connection of the URL's backend, with SQLite's settings applied.
+    /// Opens one connection of the URL's backend, with SQLite's settings applied (for the
+    /// migration connection; pooled ones get them from [`SqliteSettings`]).
     pub(crate) fn establish(&self, busy_timeout: Duration) -> Result<DbConnection, StoreError> {
+        let mut conn = self.connect()?;
+        if conn.backend() == Backend::Sqlite {
+            apply_sqlite_settings(&mut conn, busy_timeout)?;
+        }
+        Ok(conn)
+    }
+
+    /// Opens one connection of the URL's backend, as the driver leaves it.
+    fn connect(&self) -> Result<DbConnection, StoreError> {
         let connect_err = |e: diesel::ConnectionError| StoreError::Pool {
             reason: format!("cannot connect to the {} database: {e}", self.backend),
         };
@@ -132,11 +142,9 @@ impl DbUrl {
                         reason: format!("cannot create the database directory: {}", e.kind()),
                     })?;
                 }
-                let mut conn = DbConnection::Sqlite(
+                Ok(DbConnection::Sqlite(
                     diesel::SqliteConnection::establish(&self.target).map_err(connect_err)?,
-                );
-                apply_sqlite_settings(&mut conn, busy_timeout)?;
-                Ok(conn)
+                ))
             }
             #[cfg(feature = "postgres")]
             Backend::Postgres => Ok(DbConnection::Postgres(
@@ -161,8 +169,8 @@ impl fmt::Debug for DbUrl {
     }
 }
 
-/// SQLite's settings, applied to every connection (by [`SqliteSettings::on_acquire`] for pooled
-/// ones):
+/// SQLite's settings, applied to every connection as it is opened (by
+/// [`SqliteSettings::on_acquire`] for pooled ones):
 /// - `busy_timeout` first, so that even the other pragmas wait for a lock instead of failing;
 /// - WAL, so readers never block the writer nor the writer the readers;
 /// - `synchronous=FULL`: a commit is on disk when it returns, even on power loss;
@@ -191,12 +199,11 @@ fn apply_sqlite_settings(
 #[derive(Debug)]
 pub struct ConnectionManager {
     url: DbUrl,
-    busy_timeout: Duration,
 }
 
 impl ConnectionManager {
-    pub(crate) fn new(url: DbUrl, busy_timeout: Duration) -> Self {
-        Self { url, busy_timeout }
+    pub(crate) fn new(url: DbUrl) -> Self {
+        Self { url }
     }
 }
 
@@ -205,7 +212,7 @@ impl r2d2::ManageConnection for ConnectionManager {
     type Error = StoreError;
 
     fn connect(&self) -> Result<DbConnection, StoreError> {
-        self.url.establish(self.busy_timeout)
+        self.url.connect()
     }
 
     fn is_valid(&self, conn: &mut DbConnection) -> Result<(), StoreError> {
@@ -218,8 +225,7 @@ impl r2d2::ManageConnection for ConnectionManager {
     }
 }
 
-/// Re-applies SQLite's settings when a pooled connection is handed out. They are per
-/// connection, and this keeps them true even if a closure changed one.
+/// Applies SQLite's settings to each new pooled connection (they are per connection).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct SqliteSettings {
     pub(crate) busy_timeout: Duration,

@@ -1,7 +1,10 @@
 //! The store handle: a pool of connections of one backend, the keyring, and the two ways to use
 //! a connection (`run` for reads, `write` for a transaction).
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::{Arc, Condvar, Mutex, PoisonError},
+    time::Duration,
+};
 
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
 
@@ -22,6 +25,10 @@ pub struct DbOptions {
     /// How long SQLite waits for another writer's lock before reporting busy. Writers queue on
     /// SQLite's single write lock for at most this long.
     pub busy_timeout: Duration,
+    /// Whether a connection is pinged (`SELECT 1`) before each checkout. `None`: yes on
+    /// PostgreSQL, whose connections die with a server restart or failover (one round trip per
+    /// checkout), no on SQLite, whose connections cannot.
+    pub test_on_check_out: Option<bool>,
 }
 
 impl Default for DbOptions {
@@ -31,6 +38,7 @@ impl Default for DbOptions {
             min_idle: Some(1),
             connection_timeout: Duration::from_secs(30),
             busy_timeout: Duration::from_secs(30),
+            test_on_check_out: None,
         }
     }
 }
@@ -41,6 +49,48 @@ pub struct Db {
     pool: r2d2::Pool<ConnectionManager>,
     keys: Arc<Keyring>,
     url: DbUrl,
+    /// SQLite only: where this process's writers queue for the single write lock.
+    gate: Option<Arc<WriteGate>>,
+    busy_timeout: Duration,
+}
+
+/// SQLite admits one writer at a time. Without this gate, writers that find the lock taken
+/// poll it from SQLite's busy handler, which sleeps between tries (up to 100 ms), so under
+/// contention the lock sits idle while writers sleep, and an unlucky writer can starve. Here
+/// the process's writers wait on a condition variable and the next one starts the moment the
+/// previous commits. SQLite's lock (and busy timeout) still guards against other processes,
+/// such as `kycd migrate`. A writer that waits longer than the busy timeout goes ahead
+/// without the gate and lets SQLite decide, so a mistake such as a nested `write` on one
+/// thread ends in an error, not a hang.
+#[derive(Debug, Default)]
+struct WriteGate {
+    taken: Mutex<bool>,
+    freed: Condvar,
+}
+
+struct GatePass<'a>(&'a WriteGate);
+
+impl WriteGate {
+    fn enter(&self, timeout: Duration) -> Option<GatePass<'_>> {
+        let taken = self.taken.lock().unwrap_or_else(PoisonError::into_inner);
+        let (mut taken, _) = self
+            .freed
+            .wait_timeout_while(taken, timeout, |taken| *taken)
+            .unwrap_or_else(PoisonError::into_inner);
+        if *taken {
+            tracing::warn!("SQLite write gate wait exceeded the busy timeout");
+            return None;
+        }
+        *taken = true;
+        Some(GatePass(self))
+    }
+}
+
+impl Drop for GatePass<'_> {
+    fn drop(&mut self) {
+        *self.0.taken.lock().unwrap_or_else(PoisonError::into_inner) = false;
+        self.0.freed.notify_one();
+    }
 }
 
 impl std::fmt::Debug for Db {
@@ -63,11 +113,13 @@ impl Db {
     pub fn open_with(url: &str, keys: Keyring, options: DbOptions) -> Result<Self, StoreError> {
         let url = DbUrl::parse(url)?;
         migrate_url(&url)?;
-        let manager = ConnectionManager::new(url.clone(), options.busy_timeout);
+        let manager = ConnectionManager::new(url.clone());
+        let sqlite = url.backend() == Backend::Sqlite;
         let pool = r2d2::Pool::builder()
             .max_size(options.max_connections.max(1))
             .min_idle(options.min_idle)
             .connection_timeout(options.connection_timeout)
+            .test_on_check_out(options.test_on_check_out.unwrap_or(!sqlite))
             .connection_customizer(Box::new(SqliteSettings {
                 busy_timeout: options.busy_timeout,
             }))
@@ -77,6 +129,8 @@ impl Db {
             pool,
             keys: Arc::new(keys),
             url,
+            gate: sqlite.then(Arc::default),
+            busy_timeout: options.busy_timeout,
         })
     }
 
@@ -107,12 +161,14 @@ impl Db {
     }
 
     /// Runs `f` in one transaction on a pooled connection: committed when `f` returns `Ok`,
-    /// rolled back when it returns `Err`. See [`transaction`].
+    /// rolled back when it returns `Err`. See [`transaction`]. On SQLite, writers of this
+    /// process take turns (see the write gate in the source) before they begin.
     pub fn write<T, E, F>(&self, f: F) -> Result<T, E>
     where
         F: FnOnce(&mut DbConnection) -> Result<T, E>,
         E: From<StoreError>,
     {
+        let _turn = self.gate.as_ref().and_then(|g| g.enter(self.busy_timeout));
         let mut conn = self.pool.get().map_err(StoreError::from)?;
         transaction(&mut conn, f)
     }

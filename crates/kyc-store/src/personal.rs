@@ -305,12 +305,24 @@ fn map_unique(err: StoreError) -> StoreError {
     }
 }
 
-/// The live (not erased) rows of `tenant`: the start of every query here.
-fn live(tenant: TenantId) -> personal_identities::BoxedQuery<'static, MultiBackend> {
+/// The live (not erased) rows of `tenant`: the start of every query here. A concrete type,
+/// not a boxed query, so that diesel caches the prepared statements built on it.
+fn live(tenant: TenantId) -> Live {
+    live_rows(tenant.to_string())
+}
+
+#[diesel::dsl::auto_type]
+fn live_rows(tenant: String) -> _ {
     p::personal_identities
-        .filter(p::tenant_id.eq(tenant.to_string()))
+        .filter(p::tenant_id.eq(tenant))
         .filter(p::erased_at.is_null())
-        .into_boxed()
+}
+
+type Live = live_rows;
+
+/// [`live`], boxed, for queries assembled at run time.
+fn live_boxed(tenant: TenantId) -> personal_identities::BoxedQuery<'static, MultiBackend> {
+    live(tenant).into_boxed()
 }
 
 /// Stores a new personal identity. Its email must be free in the tenant
@@ -439,7 +451,7 @@ pub fn ssn_duplicates(
     ssn: &Ssn,
     exclude: Option<PersonalIdentityId>,
 ) -> Result<Vec<PersonalIdentityId>, StoreError> {
-    let mut q = live(tenant).filter(p::ssn_bidx.eq(keys.ssn_index(tenant, ssn)));
+    let mut q = live_boxed(tenant).filter(p::ssn_bidx.eq(keys.ssn_index(tenant, ssn)));
     if let Some(id) = exclude {
         q = q.filter(p::id.ne(id.to_string()));
     }
@@ -595,7 +607,7 @@ fn filtered(
     tenant: TenantId,
     query: &ListQuery,
 ) -> personal_identities::BoxedQuery<'static, MultiBackend> {
-    let mut q = live(tenant);
+    let mut q = live_boxed(tenant);
     for f in &query.filters {
         q = match (f.field, &f.op) {
             (field, FilterOp::Like(needle)) => q.filter(dialect::contains_ignoring_case(

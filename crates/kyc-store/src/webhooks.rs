@@ -53,7 +53,7 @@ pub struct WebhookConfig {
     pub tenant_id: TenantId,
     pub url: String,
     pub enabled: bool,
-    /// The event types delivered; others are not enqueued for this tenant.
+    /// The event types the tenant wants delivered.
     pub event_types: Vec<EventType>,
     pub secret: WebhookSecret,
     pub created_at: OffsetDateTime,

@@ -3,7 +3,7 @@
 use std::{
     sync::{
         Arc, Barrier,
-        atomic::{AtomicBool, AtomicU64, Ordering},
+        atomic::{AtomicU64, Ordering},
     },
     time::{Duration, Instant},
 };
@@ -81,7 +81,6 @@ both_backends! {
         let conflicts = AtomicU64::new(0);
         let reads = AtomicU64::new(0);
         let errors = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
-        let stop = AtomicBool::new(false);
         let deadline = Instant::now() + Duration::from_secs(secs);
         std::thread::scope(|s| {
             for w in 0..8usize {
@@ -121,9 +120,9 @@ both_backends! {
                 });
             }
             for _ in 0..2 {
-                let (reads, errors, stop) = (&reads, errors.clone(), &stop);
+                let (reads, errors) = (&reads, errors.clone());
                 s.spawn(move || {
-                    while Instant::now() < deadline && !stop.load(Ordering::Relaxed) {
+                    while Instant::now() < deadline {
                         let q = ListQuery::parse([("filter[lastName]", "Writer"), ("page[size]", "10")]).unwrap();
                         match db.run(|c| personal::list(c, db.keys(), t, &q)) {
                             Ok(_) => { reads.fetch_add(1, Ordering::Relaxed); }
@@ -133,7 +132,6 @@ both_backends! {
                 });
             }
         });
-        stop.store(true, Ordering::Relaxed);
         let errors = errors.lock().unwrap();
         let commits = commits.load(Ordering::Relaxed);
         eprintln!(
