@@ -1,1 +1,56 @@
+//! Document intake and image quality checks for kycd: everything that happens to an uploaded ID
+//! photo before a person or a verifier looks at it.
+//!
+//! - [`UploadBuffer`] and [`intake`]: type by magic bytes (JPEG, PNG), the 10 MiB limit while
+//!   streaming, dimensions from the header, decompression bombs refused before decoding, and a
+//!   lossless metadata strip for storage.
+//! - [`assess`] / [`Checker`]: one decoding pass under memory limits, then the six checks
+//!   (`resolution`, `blur`, `glare`, `exposure`, `cutoff`, `monochrome`), each explained by the
+//!   measured value and its threshold, and a [`Verdict`].
+//!
+//! Invariant: pure functions of the bytes and the configuration. No I/O, no global state, no
+//! panics on any input (fuzzed), and no image content in errors or `Debug` output.
+//!
+//! ```
+//! use kyc_docs::{assess, intake, DocsError, Limits, QualityConfig, Verdict};
+//!
+//! // A 4x4 grey PNG: accepted by intake, then rejected by quality (too small, and grey).
+//! let png = kyc_docs::testing::solid_png(4, 4, [128, 128, 128]);
+//! let accepted = intake(&png, &Limits::default()).unwrap();
+//! assert_eq!((accepted.width, accepted.height), (4, 4));
+//! let assessment = assess(&accepted.stripped, &QualityConfig::default()).unwrap();
+//! assert!(matches!(assessment.verdict, Verdict::Rejected(_)));
+//!
+//! assert_eq!(intake(b"%PDF-1.7", &Limits::default()).unwrap_err(), DocsError::UnsupportedType);
+//! ```
 
+mod analyze;
+mod blobs;
+mod checker;
+mod colour;
+mod decode;
+mod error;
+mod exif;
+mod intake;
+mod jpeg;
+mod limits;
+mod png;
+mod quality;
+mod resample;
+mod segment;
+mod sniff;
+pub mod testing;
+
+pub use checker::Checker;
+pub use error::DocsError;
+pub use exif::Orientation;
+pub use intake::{Intake, intake};
+pub use kyc_model::{QualityCheck, QualityCode};
+pub use limits::{Limits, UploadBuffer};
+pub use quality::{Assessment, Metrics, QualityConfig, Verdict};
+pub use sniff::{ImageFormat, sniff};
+
+/// Decodes an image and runs every quality check (see [`Checker`] to reuse buffers).
+pub fn assess(bytes: &[u8], config: &QualityConfig) -> Result<Assessment, DocsError> {
+    Checker::new(config.clone()).assess(bytes)
+}

@@ -44,4 +44,8 @@ pub struct QualityCheck {
     /// A non-blocking remark, e.g. below the recommended (but above the minimum) resolution.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
+    /// What was measured, in words: which side of a two-sided check (exposure: too dark or
+    /// overexposed) the value refers to, or why a check could not be assessed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
 }
