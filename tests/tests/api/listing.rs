@@ -3,6 +3,7 @@
 
 use kycd_tests::{TestApp, TestResponse, full_person_body, person_body, valid_ssn};
 use serde_json::Value;
+use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 
 fn ids(res: &TestResponse) -> Vec<String> {
     res.assert_status(200);
@@ -64,11 +65,11 @@ both_backends! {
         assert_eq!(res.json["meta"]["page"]["size"], 30);
         let newest_first = ids(&res);
         assert_eq!(sorted(newest_first.clone()), all_ids);
-        let created: Vec<String> = res.json["data"]
+        let created: Vec<OffsetDateTime> = res.json["data"]
             .as_array()
             .unwrap()
             .iter()
-            .map(|p| p["createdAt"].as_str().unwrap().to_owned())
+            .map(|p| OffsetDateTime::parse(p["createdAt"].as_str().unwrap(), &Rfc3339).unwrap())
             .collect();
         assert!(created.windows(2).all(|w| w[0] >= w[1]), "not newest first: {created:?}");
         let res = app.list_people(&key, "sort=-createdAt").await;

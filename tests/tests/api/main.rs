@@ -30,6 +30,7 @@ macro_rules! both_backends {
 }
 
 mod auth;
+mod business;
 mod concurrency;
 mod confirmed;
 mod email;

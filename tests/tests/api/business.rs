@@ -1,0 +1,264 @@
+//! Business identities (SPEC §2, seed 001): companies owned by a personal identity of the same
+//! tenant; an unknown owner is `404 identity_owner_not_found`, a company as owner `422
+//! identity_owner_must_be_of_type_person`. The tax id is write-only.
+
+use kyc_model::Role;
+use kycd_tests::{BASE, Method, TestApp, person_body, unique_email};
+use serde_json::{Value, json};
+
+const EIN: &str = "12-3456789";
+
+fn company_body(owner: &str) -> Value {
+    json!({
+        "legalName": "Acme Widgets, Inc.",
+        "email": unique_email(),
+        "phone": "+12025550165",
+        "address": {
+            "street1": "1 Industrial Way",
+            "city": "Dover",
+            "state": "DE",
+            "postalCode": "19901",
+            "country": "US"
+        },
+        "taxId": EIN,
+        "formationRegion": "US-DE",
+        "identityOwner": owner
+    })
+}
+
+async fn owner(app: &TestApp, key: &str) -> Value {
+    app.new_person(key, &person_body(&unique_email())).await
+}
+
+both_backends! {
+    async fn a_company_joins_its_owners_container(app) {
+        let (_, key) = app.tenant_with_key("acme");
+        let person = owner(&app, &key).await;
+        let person_id = person["id"].as_str().unwrap();
+        let body = company_body(person_id);
+        let created = app.create_business(&key, &body).await;
+        created.assert_status(201);
+        let company = created.json.clone();
+        let id = company["id"].as_str().unwrap();
+        assert_eq!(company["type"], "company");
+        assert_eq!(company["legalName"], body["legalName"]);
+        assert_eq!(company["email"], body["email"]);
+        assert_eq!(company["address"], body["address"]);
+        assert_eq!(company["formationRegion"], "US-DE");
+        assert_eq!(company["identityOwner"], json!(person_id));
+        assert_eq!(company["containerId"], person["containerId"]);
+        assert!(uuid::Uuid::parse_str(id).is_ok_and(|u| u.get_version_num() == 4));
+        assert!(created.header("location").is_some_and(|l| l.ends_with(&format!("/business-identities/{id}"))));
+        assert!(created.header("etag").is_some());
+        // Write-only: the tax id comes back in no form.
+        assert!(!created.text.contains("3456789"), "{}", created.text);
+
+        let read = app.get_business(&key, id).await;
+        read.assert_status(200);
+        assert_eq!(read.json, company);
+        assert!(!read.text.contains("3456789"));
+
+        let container = app.get_container(&key, person["containerId"].as_str().unwrap()).await;
+        container.assert_status(200);
+        assert_eq!(container.json["businessIdentities"], json!([company]));
+        assert!(!container.text.contains("3456789"));
+
+        let list = app.list_businesses(&key, "").await;
+        list.assert_status(200);
+        assert_eq!(list.json["data"], json!([company]));
+        assert_eq!(list.json["meta"]["total"], 1);
+        assert!(!list.text.contains("3456789"));
+        // A company is not a person.
+        assert_eq!(app.count_people(&key).await, 1);
+        app.get_person(&key, id).await.assert_error(404, "identity_not_found");
+    }
+
+    async fn owners_must_be_people_of_the_tenant(app) {
+        let (_, key) = app.tenant_with_key("acme");
+        let (_, key_b) = app.tenant_with_key("other");
+        let person = owner(&app, &key).await;
+        let company = app.create_business(&key, &company_body(person["id"].as_str().unwrap())).await;
+        company.assert_status(201);
+
+        let missing = uuid::Uuid::new_v4().to_string();
+        app.create_business(&key, &company_body(&missing))
+            .await
+            .assert_error(404, "identity_owner_not_found");
+        app.create_business(&key, &company_body(company.json["id"].as_str().unwrap()))
+            .await
+            .assert_error(422, "identity_owner_must_be_of_type_person");
+        // Another tenant's person is not an owner here: the same 404 as a missing one.
+        app.create_business(&key_b, &company_body(person["id"].as_str().unwrap()))
+            .await
+            .assert_error(404, "identity_owner_not_found");
+        // Nor is another tenant's company: it does not exist for this tenant.
+        app.create_business(&key_b, &company_body(company.json["id"].as_str().unwrap()))
+            .await
+            .assert_error(404, "identity_owner_not_found");
+        // An erased person owns nothing new.
+        let erased = owner(&app, &key).await;
+        app.delete_person(&key, erased["id"].as_str().unwrap()).await.assert_status(204);
+        app.create_business(&key, &company_body(erased["id"].as_str().unwrap()))
+            .await
+            .assert_error(404, "identity_owner_not_found");
+
+        let list = app.list_businesses(&key, "").await;
+        assert_eq!(list.json["meta"]["total"], 1, "{}", list.text);
+        assert_eq!(app.list_businesses(&key_b, "").await.json["meta"]["total"], 0);
+    }
+
+    async fn invalid_companies_are_refused(app) {
+        let (_, key) = app.tenant_with_key("acme");
+        let person = owner(&app, &key).await;
+        let base = company_body(person["id"].as_str().unwrap());
+        let change = |key: &str, value: Option<Value>| {
+            let mut body = base.clone();
+            match value {
+                Some(v) => body[key] = v,
+                None => {
+                    body.as_object_mut().unwrap().remove(key);
+                }
+            }
+            body
+        };
+        let cases: Vec<(&str, Value, Vec<(&str, &str)>)> = vec![
+            ("formationRegion missing", change("formationRegion", None), vec![("formationRegion", "required")]),
+            ("taxId missing", change("taxId", None), vec![("taxId", "required")]),
+            ("US tax id not an EIN", change("taxId", Some(json!("12345"))), vec![("taxId", "ein")]),
+            ("formation region unknown", change("formationRegion", Some(json!("US-XX"))), vec![("formationRegion", "unknown_code")]),
+            ("owner not a UUID", change("identityOwner", Some(json!("abc"))), vec![("identityOwner", "uuid")]),
+            ("owner missing", change("identityOwner", None), vec![("identityOwner", "required")]),
+            ("legalName missing", change("legalName", None), vec![("legalName", "required")]),
+            ("unknown field", change("type", Some(json!("company"))), vec![("type", "unknown_field")]),
+            ("server-owned id", change("id", Some(json!(uuid::Uuid::new_v4().to_string()))), vec![("id", "unknown_field")]),
+            ("bad phone", change("phone", Some(json!("555"))), vec![("phone", "e164")]),
+        ];
+        for (what, body, expected) in cases {
+            let res = app.create_business(&key, &body).await;
+            let expected: Vec<(String, String)> = expected.iter().map(|(f, r)| ((*f).to_owned(), (*r).to_owned())).collect();
+            assert_eq!(res.violations(), expected, "{what}: {}", res.text);
+        }
+        app.call(Method::POST, &format!("{BASE}/business-identities"))
+            .key(&key)
+            .raw("{")
+            .send()
+            .await
+            .assert_error(400, "invalid_json");
+        assert_eq!(app.list_businesses(&key, "").await.json["meta"]["total"], 0);
+    }
+
+    async fn companies_are_patched_conditionally(app) {
+        let (_, key) = app.tenant_with_key("acme");
+        let person = owner(&app, &key).await;
+        let created = app.create_business(&key, &company_body(person["id"].as_str().unwrap())).await;
+        created.assert_status(201);
+        let id = created.json["id"].as_str().unwrap();
+        let etag = created.header("etag").unwrap().to_owned();
+
+        let patched = app.patch_business(&key, id, &json!({ "legalName": "Acme Gadgets LLC" })).await;
+        patched.assert_status(200);
+        assert_eq!(patched.json["legalName"], "Acme Gadgets LLC");
+        assert_eq!(patched.json["version"].as_i64(), created.json["version"].as_i64().map(|v| v + 1));
+
+        let stale = app
+            .call(Method::PATCH, &format!("{BASE}/business-identities/{id}"))
+            .key(&key)
+            .header("if-match", &etag)
+            .json(&json!({ "legalName": "Stale Corp" }))
+            .send()
+            .await;
+        stale.assert_error(412, "version_conflict");
+        for (body, expected) in [
+            (json!({}), ("", "empty_patch")),
+            (json!({ "legalName": null }), ("legalName", "required")),
+            (json!({ "taxId": "12345" }), ("taxId", "ein")),
+            (json!({ "taxId": "no-digits" }), ("taxId", "format")),
+            (json!({ "version": 7 }), ("version", "unknown_field")),
+        ] {
+            let res = app.patch_business(&key, id, &body).await;
+            assert_eq!(res.violations(), vec![(expected.0.to_owned(), expected.1.to_owned())], "{body}: {}", res.text);
+        }
+        // The owner can change to another person, never to a company or a stranger.
+        let other = owner(&app, &key).await;
+        let moved = app.patch_business(&key, id, &json!({ "identityOwner": other["id"] })).await;
+        moved.assert_status(200);
+        assert_eq!(moved.json["identityOwner"], other["id"]);
+        app.patch_business(&key, id, &json!({ "identityOwner": id }))
+            .await
+            .assert_error(422, "identity_owner_must_be_of_type_person");
+        app.patch_business(&key, id, &json!({ "identityOwner": uuid::Uuid::new_v4().to_string() }))
+            .await
+            .assert_error(404, "identity_owner_not_found");
+
+        let read = app.get_business(&key, id).await;
+        assert_eq!(read.json, moved.json);
+        assert_eq!(read.header("etag"), moved.header("etag"));
+    }
+
+    async fn companies_are_isolated_and_role_checked(app) {
+        let (tenant, key) = app.tenant_with_key("acme");
+        let (_, key_b) = app.tenant_with_key("other");
+        let readonly = app.api_key(&tenant, Role::Readonly);
+        let operator = app.api_key(&tenant, Role::Operator);
+        let person = owner(&app, &key).await;
+        let created = app.create_business(&key, &company_body(person["id"].as_str().unwrap())).await;
+        created.assert_status(201);
+        let id = created.json["id"].as_str().unwrap();
+        let missing = uuid::Uuid::new_v4().to_string();
+
+        for target in [id, missing.as_str()] {
+            app.get_business(&key_b, target).await.assert_error(404, "identity_not_found");
+            app.patch_business(&key_b, target, &json!({ "legalName": "Hijack Ltd" }))
+                .await
+                .assert_error(404, "identity_not_found");
+        }
+        assert_eq!(app.list_businesses(&key_b, "").await.json["data"], json!([]));
+
+        app.get_business(&readonly, id).await.assert_status(200);
+        app.list_businesses(&readonly, "").await.assert_status(200);
+        app.patch_business(&readonly, id, &json!({ "legalName": "Nope Inc" }))
+            .await
+            .assert_error(403, "forbidden");
+        app.create_business(&readonly, &company_body(person["id"].as_str().unwrap()))
+            .await
+            .assert_error(403, "forbidden");
+        app.get_business(&operator, id).await.assert_error(403, "forbidden");
+        app.get_business("nope", id).await.assert_error(401, "unauthorized");
+        app.get_business(&key, "nope").await.violations();
+
+        let read = app.get_business(&key, id).await;
+        assert_eq!(read.json, created.json);
+    }
+}
+
+#[tokio::test]
+async fn company_idempotency_replays() {
+    let app = TestApp::spawn().await;
+    let (_, key) = app.tenant_with_key("acme");
+    let person = owner(&app, &key).await;
+    let body = company_body(person["id"].as_str().unwrap());
+    let send = |body: Value| {
+        let app = &app;
+        let key = key.clone();
+        async move {
+            app.call(Method::POST, &format!("{BASE}/business-identities"))
+                .key(&key)
+                .header("idempotency-key", "company-1")
+                .json(&body)
+                .send()
+                .await
+        }
+    };
+    let first = send(body.clone()).await;
+    first.assert_status(201);
+    let again = send(body.clone()).await;
+    again.assert_status(201);
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+    assert_eq!(again.text, first.text);
+    let mut other = body;
+    other["legalName"] = json!("Other Corp");
+    send(other)
+        .await
+        .assert_error(422, "idempotency_key_reused");
+    assert_eq!(app.list_businesses(&key, "").await.json["meta"]["total"], 1);
+}
