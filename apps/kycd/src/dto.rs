@@ -331,3 +331,210 @@ pub struct ErrorDetail {
     pub details: Option<Vec<ViolationDto>>,
     pub request_id: String,
 }
+
+/// One image-quality check of a document side, explained by what was measured and the threshold
+/// it was compared with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct QualityCheckDto {
+    /// `resolution`, `blur`, `glare`, `exposure`, `cutoff` or `monochrome`.
+    #[schema(example = "blur")]
+    pub code: String,
+    pub passed: bool,
+    pub measured: f64,
+    pub threshold: f64,
+    /// A non-blocking remark (e.g. below the recommended resolution).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
+    /// What was measured, in words, where a number alone is ambiguous.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+impl From<&kyc_model::QualityCheck> for QualityCheckDto {
+    fn from(c: &kyc_model::QualityCheck) -> Self {
+        Self {
+            code: c.code.as_str().to_owned(),
+            passed: c.passed,
+            measured: c.measured,
+            threshold: c.threshold,
+            warning: c.warning.clone(),
+            detail: c.detail.clone(),
+        }
+    }
+}
+
+/// The quality checks of each side of a document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct DocumentChecksDto {
+    pub front: Vec<QualityCheckDto>,
+    /// Absent when no back image was uploaded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub back: Option<Vec<QualityCheckDto>>,
+}
+
+/// The identity's KYC standing after an upload: what the document changed.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct IdentitySummaryDto {
+    pub id: String,
+    #[schema(value_type = String, example = "L2")]
+    pub kyc_level: KycLevel,
+    #[schema(value_type = Vec<String>)]
+    pub upgrade_requirements: Vec<UpgradeRequirement>,
+    #[schema(value_type = Vec<String>)]
+    pub missing_documents: Vec<MissingDocument>,
+    #[schema(value_type = String, example = "none")]
+    pub review_status: ReviewStatus,
+}
+
+impl From<&PersonalIdentity> for IdentitySummaryDto {
+    fn from(p: &PersonalIdentity) -> Self {
+        Self {
+            id: p.id.to_string(),
+            kyc_level: p.kyc.kyc_level,
+            upgrade_requirements: p.kyc.upgrade_requirements.clone(),
+            missing_documents: p.kyc.missing_documents.clone(),
+            review_status: p.kyc.review_status,
+        }
+    }
+}
+
+/// An uploaded proof-of-identity document: its status (seed 000), why, and the quality checks
+/// of each side. The images themselves are fetched through a presigned URL.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DocumentDto {
+    pub id: String,
+    pub identity_id: String,
+    /// `license`, `identificationCard`, `passport` or `residencePermit`.
+    #[serde(rename = "type")]
+    #[schema(example = "passport")]
+    pub doc_type: String,
+    /// `approved`, `resubmit`, `rejected` or `manualReviewNeeded`.
+    #[schema(example = "approved")]
+    pub status: String,
+    /// Why the document is `resubmit` or `rejected`: the codes of the failed quality checks
+    /// (`blur`, `glare`, ...) and, where a verifier or reviewer gave one, the process reason
+    /// (`expired-document`, `fraud`).
+    #[schema(example = json!([]))]
+    pub reasons: Vec<String>,
+    pub checks: DocumentChecksDto,
+    pub created_at: String,
+    pub updated_at: String,
+    /// The identity after the upload (upload responses only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identity: Option<IdentitySummaryDto>,
+}
+
+impl DocumentDto {
+    /// The view of a stored document; `reason` is its recorded process reason, if any.
+    pub fn new(doc: &kyc_model::Document, reason: Option<kyc_model::ProcessReason>) -> Self {
+        use kyc_model::DocumentStatus;
+        let mut reasons: Vec<String> = Vec::new();
+        if matches!(
+            doc.status,
+            DocumentStatus::Resubmit | DocumentStatus::Rejected
+        ) {
+            for check in doc.front_checks.iter().chain(&doc.back_checks) {
+                let code = check.code.as_str();
+                if !check.passed && !reasons.iter().any(|r| r == code) {
+                    reasons.push(code.to_owned());
+                }
+            }
+        }
+        if let Some(reason) = reason {
+            reasons.push(reason.as_str().to_owned());
+        }
+        let checks = |list: &[kyc_model::QualityCheck]| -> Vec<QualityCheckDto> {
+            list.iter().map(QualityCheckDto::from).collect()
+        };
+        Self {
+            id: doc.id.to_string(),
+            identity_id: doc.identity_id.to_string(),
+            doc_type: doc.doc_type.as_str().to_owned(),
+            status: doc.status.as_str().to_owned(),
+            reasons,
+            checks: DocumentChecksDto {
+                front: checks(&doc.front_checks),
+                back: (!doc.back_checks.is_empty()).then(|| checks(&doc.back_checks)),
+            },
+            created_at: rfc3339(doc.created_at),
+            updated_at: rfc3339(doc.updated_at),
+            identity: None,
+        }
+    }
+
+    /// Adds the identity's standing (upload responses).
+    #[must_use]
+    pub fn with_identity(mut self, identity: &PersonalIdentity) -> Self {
+        self.identity = Some(IdentitySummaryDto::from(identity));
+        self
+    }
+}
+
+/// A list of documents, newest first.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DocumentListDto {
+    pub data: Vec<DocumentDto>,
+}
+
+/// Short-lived links to a document's images, usable without an API key.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PresignedUrlDto {
+    /// The front image's link (the same as `front`).
+    pub url: String,
+    /// When every link expires (RFC 3339).
+    pub expires_at: String,
+    pub front: String,
+    /// Absent when the document has no back image.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub back: Option<String>,
+}
+
+/// `POST /personal-identities/{id}/documents` as `multipart/form-data` (seed 000).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DocumentUploadForm {
+    /// `license`, `identificationCard`, `passport` or `residencePermit`.
+    #[serde(rename = "DocumentType")]
+    #[schema(example = "license")]
+    pub document_type: String,
+    /// JPEG or PNG (by content, whatever the name), at most 10 MB.
+    #[serde(rename = "DocumentFront")]
+    #[schema(value_type = String, format = Binary, content_media_type = "application/octet-stream")]
+    pub document_front: Vec<u8>,
+    /// Required for `license`, `identificationCard` and `residencePermit`; optional (and then
+    /// checked like the front) for `passport`.
+    #[serde(rename = "DocumentBack")]
+    #[schema(value_type = Option<String>, format = Binary, content_media_type = "application/octet-stream")]
+    pub document_back: Option<Vec<u8>>,
+}
+
+/// `POST /personal-identities/{id}/documents` as `application/json` (seed 003): the images as
+/// base64 data URLs (`data:image/jpeg;base64,...`) or bare base64. The media type in a data URL
+/// is ignored: the type is read from the decoded bytes.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DocumentUploadJson {
+    /// `license`, `identificationCard`, `passport` or `residencePermit`.
+    #[schema(example = "passport")]
+    pub document_type: String,
+    /// At most 10 MB once decoded.
+    #[schema(example = "data:image/jpeg;base64,/9j/4AAQSkZJRgABAQ...")]
+    pub front: String,
+    /// Required for `license`, `identificationCard` and `residencePermit`.
+    pub back: Option<String>,
+}
+
+/// `POST /sandbox/personal-identities/{id}/simulate` body.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SimulateRequest {
+    /// `approve` or `reject`.
+    #[schema(example = "approve")]
+    pub action: String,
+    /// For `approve` only: `L1` or `L2` (default: the highest level of the identity's ladder).
+    #[schema(example = "L2")]
+    pub level: Option<String>,
+}

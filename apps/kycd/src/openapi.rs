@@ -35,6 +35,12 @@ use crate::{dto, routes};
         routes::business::list_businesses,
         routes::business::get_business,
         routes::business::patch_business,
+        routes::documents::upload_document,
+        routes::documents::list_documents,
+        routes::documents::get_document,
+        routes::documents::presign_url,
+        routes::documents::get_image,
+        routes::sandbox::simulate,
     ),
     components(schemas(
         dto::AddressDto,
@@ -45,6 +51,15 @@ use crate::{dto, routes};
         dto::CreatePersonRequest,
         dto::PatchPersonRequest,
         dto::CreateBusinessRequest,
+        dto::QualityCheckDto,
+        dto::DocumentChecksDto,
+        dto::IdentitySummaryDto,
+        dto::DocumentDto,
+        dto::DocumentListDto,
+        dto::PresignedUrlDto,
+        dto::DocumentUploadForm,
+        dto::DocumentUploadJson,
+        dto::SimulateRequest,
         dto::ViolationDto,
         dto::ErrorBody,
         dto::ErrorDetail,
@@ -53,6 +68,8 @@ use crate::{dto, routes};
     tags(
         (name = "identities", description = "Identity containers, personal and business identities"),
         (name = "kyc", description = "KYC processes, eligibility, checks and the audit trail"),
+        (name = "documents", description = "Proof-of-identity uploads, quality checks and presigned image links"),
+        (name = "sandbox", description = "Sandbox mode only: force KYC outcomes"),
         (name = "operations", description = "Health probes and metrics"),
     )
 )]

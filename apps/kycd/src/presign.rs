@@ -1,10 +1,12 @@
 //! Short-lived signed URLs for document images (SPEC §5, seed 001): whoever holds the URL may
 //! fetch that one image until it expires, without an API key. The signature is an HMAC-SHA256
-//! over the document id, the side and the expiry, under a key kept only by the server.
+//! over the tenant id, the document id, the side and the expiry, under a key kept only by the
+//! server. The tenant is signed (and carried in the link) so that the image lookup stays
+//! tenant-scoped like every other store query: the signature vouches for the pair.
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use hmac::{Hmac, Mac, digest::KeyInit};
-use kyc_model::DocumentId;
+use kyc_model::{DocumentId, TenantId};
 use sha2::Sha256;
 use time::{Duration, OffsetDateTime};
 
@@ -63,22 +65,44 @@ impl Presigner {
         self.ttl
     }
 
-    fn mac(&self, document: DocumentId, side: Side, expires: i64) -> Hmac<Sha256> {
+    fn mac(
+        &self,
+        tenant: TenantId,
+        document: DocumentId,
+        side: Side,
+        expires: i64,
+    ) -> Hmac<Sha256> {
         let mut mac = self.keyed.clone();
-        mac.update(format!("kycd-document:{document}:{}:{expires}", side.as_str()).as_bytes());
+        mac.update(
+            format!(
+                "kycd-document:v2:{tenant}:{document}:{}:{expires}",
+                side.as_str()
+            )
+            .as_bytes(),
+        );
         mac
     }
 
     /// The expiry (unix seconds) and signature of a link issued at `now`.
-    pub fn sign(&self, document: DocumentId, side: Side, now: OffsetDateTime) -> (i64, String) {
+    pub fn sign(
+        &self,
+        tenant: TenantId,
+        document: DocumentId,
+        side: Side,
+        now: OffsetDateTime,
+    ) -> (i64, String) {
         let expires = (now + self.ttl).unix_timestamp();
-        let tag = self.mac(document, side, expires).finalize().into_bytes();
+        let tag = self
+            .mac(tenant, document, side, expires)
+            .finalize()
+            .into_bytes();
         (expires, URL_SAFE_NO_PAD.encode(tag))
     }
 
     /// Checks a link at `now`: constant-time signature comparison, then expiry.
     pub fn verify(
         &self,
+        tenant: TenantId,
         document: DocumentId,
         side: Side,
         expires: i64,
@@ -88,7 +112,7 @@ impl Presigner {
         let tag = URL_SAFE_NO_PAD
             .decode(signature)
             .map_err(|_| PresignError::BadSignature)?;
-        self.mac(document, side, expires)
+        self.mac(tenant, document, side, expires)
             .verify_slice(&tag)
             .map_err(|_| PresignError::BadSignature)?;
         if now.unix_timestamp() > expires {
@@ -108,53 +132,71 @@ mod tests {
 
     #[test]
     fn a_fresh_link_verifies() {
-        let doc = DocumentId::random();
+        let (tenant, doc) = (TenantId::random(), DocumentId::random());
         let now = OffsetDateTime::now_utc();
-        let (expires, sig) = signer().sign(doc, Side::Front, now);
+        let (expires, sig) = signer().sign(tenant, doc, Side::Front, now);
         assert_eq!(expires, (now + Duration::minutes(15)).unix_timestamp());
         assert_eq!(
-            signer().verify(doc, Side::Front, expires, &sig, now),
+            signer().verify(tenant, doc, Side::Front, expires, &sig, now),
             Ok(())
         );
     }
 
     #[test]
     fn links_expire() {
-        let doc = DocumentId::random();
+        let (tenant, doc) = (TenantId::random(), DocumentId::random());
         let now = OffsetDateTime::now_utc();
-        let (expires, sig) = signer().sign(doc, Side::Front, now);
+        let (expires, sig) = signer().sign(tenant, doc, Side::Front, now);
         let later = now + Duration::minutes(16);
         assert_eq!(
-            signer().verify(doc, Side::Front, expires, &sig, later),
+            signer().verify(tenant, doc, Side::Front, expires, &sig, later),
             Err(PresignError::Expired)
         );
     }
 
     #[test]
     fn tampering_is_detected() {
-        let doc = DocumentId::random();
+        let (tenant, doc) = (TenantId::random(), DocumentId::random());
         let now = OffsetDateTime::now_utc();
-        let (expires, sig) = signer().sign(doc, Side::Front, now);
+        let (expires, sig) = signer().sign(tenant, doc, Side::Front, now);
         let s = signer();
         assert_eq!(
-            s.verify(doc, Side::Back, expires, &sig, now),
+            s.verify(tenant, doc, Side::Back, expires, &sig, now),
             Err(PresignError::BadSignature)
         );
         assert_eq!(
-            s.verify(doc, Side::Front, expires + 3600, &sig, now),
+            s.verify(tenant, doc, Side::Front, expires + 3600, &sig, now),
             Err(PresignError::BadSignature)
         );
         assert_eq!(
-            s.verify(DocumentId::random(), Side::Front, expires, &sig, now),
+            s.verify(
+                tenant,
+                DocumentId::random(),
+                Side::Front,
+                expires,
+                &sig,
+                now
+            ),
             Err(PresignError::BadSignature)
         );
         let other = Presigner::new([8; 32], Presigner::DEFAULT_TTL);
         assert_eq!(
-            other.verify(doc, Side::Front, expires, &sig, now),
+            other.verify(tenant, doc, Side::Front, expires, &sig, now),
             Err(PresignError::BadSignature)
         );
         assert_eq!(
-            s.verify(doc, Side::Front, expires, "not base64!", now),
+            s.verify(tenant, doc, Side::Front, expires, "not base64!", now),
+            Err(PresignError::BadSignature)
+        );
+    }
+
+    #[test]
+    fn a_link_is_bound_to_its_tenant() {
+        let (tenant, doc) = (TenantId::random(), DocumentId::random());
+        let now = OffsetDateTime::now_utc();
+        let (expires, sig) = signer().sign(tenant, doc, Side::Front, now);
+        assert_eq!(
+            signer().verify(TenantId::random(), doc, Side::Front, expires, &sig, now),
             Err(PresignError::BadSignature)
         );
     }

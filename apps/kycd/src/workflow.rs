@@ -348,3 +348,328 @@ pub fn recheck_person(
     let identity = settle(conn, state, identity, actor)?;
     Ok((check, identity))
 }
+
+// Documents (`POST /personal-identities/{id}/documents`) and the sandbox's simulate route.
+
+/// One side of an upload after intake and the quality checks: the metadata-stripped image and
+/// its checks.
+pub struct CheckedImage {
+    pub image: documents::DocumentImage,
+    pub checks: Vec<kyc_model::QualityCheck>,
+}
+
+/// An upload whose images passed intake and were quality-checked, ready to be stored.
+pub struct CheckedUpload {
+    pub doc_type: kyc_model::DocumentType,
+    pub front: CheckedImage,
+    pub back: Option<CheckedImage>,
+}
+
+impl CheckedUpload {
+    /// The quality verdict over both sides: a monochrome side rejects, any other failed check
+    /// asks for a resubmission.
+    pub fn quality(&self) -> kyc_docs::Verdict {
+        let checks: Vec<kyc_model::QualityCheck> = self
+            .front
+            .checks
+            .iter()
+            .chain(self.back.iter().flat_map(|b| &b.checks))
+            .cloned()
+            .collect();
+        kyc_docs::Verdict::from_checks(&checks)
+    }
+
+    fn sides(&self) -> Vec<&'static str> {
+        let mut sides = vec!["front"];
+        if self.back.is_some() {
+            sides.push("back");
+        }
+        sides
+    }
+}
+
+/// The status of a new upload and the process reason behind it: the quality checks decide
+/// first; a document that passes them is the verifier's to decide, else a reviewer's.
+pub fn document_outcome(
+    quality: &kyc_docs::Verdict,
+    verifier: impl FnOnce() -> Option<kyc_model::DocumentVerdict>,
+) -> (kyc_model::DocumentStatus, Option<ProcessReason>) {
+    use kyc_docs::Verdict;
+    use kyc_model::{DocumentStatus, DocumentVerdict};
+    match quality {
+        Verdict::Rejected(_) => (DocumentStatus::Rejected, None),
+        Verdict::Resubmit(_) => (DocumentStatus::Resubmit, None),
+        Verdict::Pass => match verifier() {
+            Some(DocumentVerdict::Reject { reason }) => (DocumentStatus::Rejected, reason),
+            Some(verdict) => (verdict.status(), None),
+            None => (DocumentStatus::ManualReviewNeeded, None),
+        },
+    }
+}
+
+/// What an upload stored, and the identity after it.
+pub struct Uploaded {
+    pub document: Document,
+    /// The verifier's reason for a rejection, if it gave one.
+    pub reason: Option<ProcessReason>,
+    pub identity: PersonalIdentity,
+}
+
+/// The identity exists in `tenant` and may upload another document: checked before any image
+/// is read, and again inside [`upload_document`]'s transaction.
+pub fn may_upload(
+    conn: &mut DbConnection,
+    state: &AppState,
+    tenant: TenantId,
+    id: PersonalIdentityId,
+) -> Result<(), ApiError> {
+    personal::find(conn, state.db.keys(), tenant, id)?;
+    let existing = documents::list_for_identity(conn, tenant, id)?;
+    kyc_tiers::can_upload(&existing, &state.policy)?;
+    Ok(())
+}
+
+/// `POST /personal-identities/{id}/documents` after the quality checks: decides the status,
+/// stores the document and its sealed images, queues a review when a person must look, records
+/// the audit entries and outbox events, and settles the identity's level.
+pub fn upload_document(
+    conn: &mut DbConnection,
+    state: &AppState,
+    tenant: TenantId,
+    actor: Actor,
+    id: PersonalIdentityId,
+    upload: &CheckedUpload,
+) -> Result<Uploaded, ApiError> {
+    let identity = personal::find(conn, state.db.keys(), tenant, id)?;
+    let existing = documents::list_for_identity(conn, tenant, id)?;
+    kyc_tiers::can_upload(&existing, &state.policy)?;
+    let (status, reason) = document_outcome(&upload.quality(), || {
+        state
+            .verifier
+            .decide_document(&identity.data, upload.doc_type)
+    });
+    let document = documents::insert(
+        conn,
+        state.db.keys(),
+        &documents::NewDocument {
+            tenant_id: tenant,
+            identity_id: id,
+            doc_type: upload.doc_type,
+            status,
+            front_checks: upload.front.checks.clone(),
+            back_checks: upload
+                .back
+                .as_ref()
+                .map(|b| b.checks.clone())
+                .unwrap_or_default(),
+            front: upload.front.image.clone(),
+            back: upload.back.as_ref().map(|b| b.image.clone()),
+        },
+    )?;
+    if reason.is_some() {
+        documents::set_reason(conn, tenant, document.id, reason)?;
+    }
+    let mut uploaded =
+        audit::NewAuditEvent::for_identity(tenant, id, actor, AuditAction::DocumentUploaded);
+    uploaded.document_id = Some(document.id);
+    uploaded.fields = upload.sides().into_iter().map(str::to_owned).collect();
+    audit::append(conn, &uploaded)?;
+    // The status is kycd's decision (quality checks, verifier), not the uploader's.
+    let mut decided = audit::NewAuditEvent::for_identity(
+        tenant,
+        id,
+        Actor::System,
+        AuditAction::DocumentStatusChanged,
+    );
+    decided.document_id = Some(document.id);
+    decided.fields = vec!["status".to_owned()];
+    audit::append(conn, &decided)?;
+    let reasons = crate::dto::DocumentDto::new(&document, reason).reasons;
+    emit(
+        conn,
+        tenant,
+        EventType::DocumentStatusChanged,
+        json!({
+            "documentId": document.id,
+            "identityId": id,
+            "type": document.doc_type,
+            "status": document.status,
+            "reasons": reasons,
+        }),
+    )?;
+    if status == kyc_model::DocumentStatus::ManualReviewNeeded {
+        queue_document_review(conn, &identity, document.id)?;
+    }
+    let identity = settle(conn, state, identity, actor)?;
+    Ok(Uploaded {
+        document,
+        reason,
+        identity,
+    })
+}
+
+fn queue_document_review(
+    conn: &mut DbConnection,
+    identity: &PersonalIdentity,
+    document: DocumentId,
+) -> Result<(), ApiError> {
+    let item = reviews::insert(
+        conn,
+        &NewReviewItem {
+            tenant_id: identity.tenant_id,
+            kind: ReviewKind::Document,
+            identity_id: identity.id,
+            document_id: Some(document),
+            reason: None,
+        },
+    )?;
+    let mut event = audit::NewAuditEvent::for_identity(
+        identity.tenant_id,
+        identity.id,
+        Actor::System,
+        AuditAction::ReviewRequired,
+    );
+    event.document_id = Some(document);
+    audit::append(conn, &event)?;
+    emit(
+        conn,
+        identity.tenant_id,
+        EventType::ReviewRequired,
+        json!({
+            "reviewId": item.id,
+            "kind": "document",
+            "identityId": identity.id,
+            "documentId": document,
+        }),
+    )
+}
+
+/// What the sandbox's simulate route forces.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Simulation {
+    /// Approve at this level (default: the highest level of the identity's ladder).
+    Approve(Option<kyc_model::KycLevel>),
+    /// Reject as fraud.
+    Reject,
+}
+
+/// The verifier name on the KYC check a simulated rejection records.
+pub const SIMULATE_VERIFIER: &str = "sandbox-simulate";
+
+/// `POST /sandbox/personal-identities/{id}/simulate`: forces an outcome through the same
+/// mechanisms a compliance reviewer uses, so levels, events and audit behave as in production.
+///
+/// - approve: an identity review decided `approve` at the level. The approval vouches for the
+///   fields and documents of that level until the identity's KYC data next changes.
+/// - reject: a KYC check by `sandbox-simulate` failing every present field as `fraud`, then an
+///   identity review decided `reject` (reason `fraud`), which caps the level where it then
+///   stands (L0) until a later approval.
+///
+/// A pending identity review is decided rather than left in the queue.
+pub fn simulate_person(
+    conn: &mut DbConnection,
+    state: &AppState,
+    tenant: TenantId,
+    key: kyc_model::ApiKeyId,
+    id: PersonalIdentityId,
+    simulation: Simulation,
+) -> Result<PersonalIdentity, ApiError> {
+    use kyc_model::{FieldOutcome, FieldOutcomes, KycLevel, ReviewDecision};
+    let actor = Actor::ApiKey(key);
+    let identity = personal::find(conn, state.db.keys(), tenant, id)?;
+    let decision = match simulation {
+        Simulation::Approve(level) => {
+            let region = identity.data.region();
+            let level = level
+                .or_else(|| {
+                    KycLevel::ALL
+                        .into_iter()
+                        .rev()
+                        .find(|&l| state.policy.level_rule(region, l).is_some())
+                })
+                .unwrap_or(KycLevel::L0);
+            if state.policy.level_rule(region, level).is_none() {
+                return Err(kyc_tiers::TierError::LevelNotAvailable { level, region }.into());
+            }
+            ReviewDecision::Approve { level }
+        }
+        Simulation::Reject => {
+            let failed = |present: bool| {
+                if present {
+                    FieldOutcome::Failed {
+                        reason: ProcessReason::Fraud,
+                        rule: "sandbox_simulate_reject".to_owned(),
+                    }
+                } else {
+                    FieldOutcome::NotProvided
+                }
+            };
+            let data = &identity.data;
+            let check = KycCheck {
+                id: kyc_model::CheckId::random(),
+                identity_id: id,
+                verifier: SIMULATE_VERIFIER.to_owned(),
+                performed_at: state.now(),
+                outcomes: FieldOutcomes {
+                    phone: failed(true),
+                    name: failed(true),
+                    address: failed(data.address.is_some()),
+                    ssn: failed(data.ssn.is_some()),
+                    date_of_birth: failed(data.date_of_birth.is_some()),
+                },
+            };
+            checks::insert(conn, tenant, &check)?;
+            audit_identity(
+                conn,
+                &identity,
+                actor,
+                AuditAction::KycCheckCompleted,
+                &[],
+                None,
+            )?;
+            ReviewDecision::Reject {
+                reason: Some(ProcessReason::Fraud),
+            }
+        }
+    };
+    // The level the decision is made at, as the engine sees the identity now (after the
+    // simulated check, for a rejection): a rejection caps the level there.
+    let record = Record::load_facts(conn, tenant, identity)?;
+    let level_now = record.evaluate(state).level();
+    let pending = reviews::pending_for_identity(conn, tenant, id)?
+        .into_iter()
+        .find(|item| item.kind == ReviewKind::Identity);
+    let item = match pending {
+        Some(item) => item,
+        None => reviews::insert(
+            conn,
+            &NewReviewItem {
+                tenant_id: tenant,
+                kind: ReviewKind::Identity,
+                identity_id: id,
+                document_id: None,
+                reason: None,
+            },
+        )?,
+    };
+    reviews::decide(
+        conn,
+        reviews::TenantScope::Tenant(tenant),
+        item.id,
+        item.version,
+        &reviews::Decision {
+            verdict: reviews::Verdict::Identity(decision),
+            decided_by: key,
+            level_at_decision: level_now,
+        },
+    )?;
+    audit_identity(
+        conn,
+        &record.identity,
+        actor,
+        AuditAction::ReviewDecided,
+        &[],
+        None,
+    )?;
+    settle(conn, state, record.identity, actor)
+}

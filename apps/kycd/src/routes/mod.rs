@@ -3,8 +3,10 @@
 
 pub mod business;
 pub mod common;
+pub mod documents;
 pub mod identities;
 pub mod ops;
+pub mod sandbox;
 
 use actix_web::web;
 
@@ -26,6 +28,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(identities::get_eligibility)
                 .service(identities::get_events)
                 .service(identities::run_kyc_check)
+                .service(documents::upload_document)
+                .service(documents::list_documents)
+                .service(documents::get_document)
+                .service(documents::presign_url)
+                .service(documents::get_image)
+                .service(sandbox::simulate)
                 .service(business::create_business)
                 .service(business::list_businesses)
                 .service(business::get_business)
