@@ -142,7 +142,8 @@ struct Figures {
 
 fn bench(db: &Db, mut raw: Raw, secs: f64) -> Figures {
     let keys = db.keys().clone();
-    let tenant: TenantId = db.write(|c| tenants::create(c, "bench")).unwrap().id;
+    let name = uuid::Uuid::new_v4().to_string();
+    let tenant: TenantId = db.write(|c| tenants::create(c, &name)).unwrap().id;
     let t = tenant.to_string();
     let mut ids: Vec<PersonalIdentityId> = Vec::new();
     let mut n = 0usize;
@@ -267,13 +268,13 @@ fn bench(db: &Db, mut raw: Raw, secs: f64) -> Figures {
 
 fn report(backend: &str, f: &Figures) {
     println!(
-        "{backend:<8} insert/s  store {:>9.0}   raw {:>9.0}   store/raw {:.2}",
+        "{backend:<9} insert/s  store {:>9.0}   raw {:>9.0}   store/raw {:.2}",
         f.store_insert,
         f.raw_insert,
         f.store_insert / f.raw_insert
     );
     println!(
-        "{backend:<8} read/s    store {:>9.0}   raw {:>9.0}   store/raw {:.2}",
+        "{backend:<9} read/s    store {:>9.0}   raw {:>9.0}   store/raw {:.2}",
         f.store_read,
         f.raw_read,
         f.store_read / f.raw_read
@@ -329,11 +330,22 @@ fn main() {
     let (server, _) = admin.split('?').next().unwrap().rsplit_once('/').unwrap();
     let url = format!("{server}/{name}");
     let figures = {
-        let db = Db::open_with(&url, keys, options).unwrap();
+        let db = Db::open_with(&url, keys.clone(), options.clone()).unwrap();
         let raw = PgConnection::establish(&url).unwrap();
         bench(&db, Raw::Pg(raw), secs)
     };
     report("postgres", &figures);
+    // The default pings each PostgreSQL connection at checkout (see DbOptions): what it costs.
+    let unpinged = {
+        let options = DbOptions {
+            test_on_check_out: Some(false),
+            ..options
+        };
+        let db = Db::open_with(&url, keys, options).unwrap();
+        let raw = PgConnection::establish(&url).unwrap();
+        bench(&db, Raw::Pg(raw), secs)
+    };
+    report("pg/noping", &unpinged);
     diesel::sql_query(format!("DROP DATABASE {name} WITH (FORCE)"))
         .execute(&mut admin_conn)
         .unwrap();

@@ -283,8 +283,20 @@ fn open(keys: &Keyring, row: PersonalRow) -> Result<PersonalIdentity, StoreError
     PersonalIdentity::try_from(WithKeys::new(row, keys))
 }
 
-/// Unique violations of this table in domain terms.
-fn map_unique(err: StoreError) -> StoreError {
+/// Constraint violations of this table in domain terms. The only foreign key an insert can
+/// break is the container's: `(container_id, tenant_id)` must be a container of the tenant.
+fn map_constraint(err: StoreError) -> StoreError {
+    if matches!(
+        err,
+        StoreError::Database {
+            kind: crate::DbErrorKind::ForeignKeyViolation,
+            ..
+        }
+    ) {
+        return StoreError::NotFound {
+            entity: "identity_container",
+        };
+    }
     let StoreError::Database {
         constraint: Some(c),
         ..
@@ -334,7 +346,6 @@ pub fn insert(
     keys: &Keyring,
     new: &NewPersonalIdentity,
 ) -> Result<PersonalIdentity, StoreError> {
-    crate::containers::find(conn, new.tenant_id, new.container_id)?;
     let id = PersonalIdentityId::random();
     let id_text = id.to_string();
     let now = ts::now_ms();
@@ -350,7 +361,7 @@ pub fn insert(
     diesel::insert_into(p::personal_identities)
         .values(&row)
         .execute(conn)
-        .map_err(|e| map_unique(e.into()))?;
+        .map_err(|e| map_constraint(e.into()))?;
     let at = ts::from_ms(now, TABLE, "created_at")?;
     Ok(PersonalIdentity {
         id,
@@ -484,7 +495,7 @@ pub fn update(
             p::updated_at.eq(now),
         ))
         .execute(conn)
-        .map_err(|e| map_unique(e.into()))?;
+        .map_err(|e| map_constraint(e.into()))?;
     let written = check_written(
         conn,
         identity.tenant_id,

@@ -26,11 +26,13 @@ CREATE TABLE identity_containers (
     created_at BIGINT NOT NULL
 );
 CREATE INDEX ix_identity_containers_tenant ON identity_containers (tenant_id, created_at);
+-- The target of the identities' composite foreign key: a container of the same tenant.
+CREATE UNIQUE INDEX ux_identity_containers_id_tenant ON identity_containers (id, tenant_id);
 
 CREATE TABLE personal_identities (
     id TEXT PRIMARY KEY NOT NULL,
     tenant_id TEXT NOT NULL REFERENCES tenants (id),
-    container_id TEXT NOT NULL REFERENCES identity_containers (id),
+    container_id TEXT NOT NULL,
     first_name TEXT,
     middle_name TEXT,
     last_name TEXT,
@@ -52,7 +54,9 @@ CREATE TABLE personal_identities (
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL,
     version BIGINT NOT NULL,
-    erased_at BIGINT
+    erased_at BIGINT,
+    -- The database, not a prior SELECT, checks that the container is this tenant's.
+    FOREIGN KEY (container_id, tenant_id) REFERENCES identity_containers (id, tenant_id)
 );
 CREATE UNIQUE INDEX ux_personal_identities_tenant_email ON personal_identities (tenant_id, email);
 CREATE UNIQUE INDEX ux_personal_identities_container ON personal_identities (container_id);
