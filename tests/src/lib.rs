@@ -525,6 +525,94 @@ impl TestApp {
         self.request(Method::GET, &path, Some(key), None).await
     }
 
+    /// `POST /personal-identities/{id}/documents` with a JSON body (base64 data URLs).
+    pub async fn upload_document_json(&self, key: &str, id: &str, body: &Value) -> TestResponse {
+        self.request(
+            Method::POST,
+            &format!("{BASE}/personal-identities/{id}/documents"),
+            Some(key),
+            Some(body),
+        )
+        .await
+    }
+
+    /// `POST /personal-identities/{id}/documents` as `multipart/form-data` (seed 000's field
+    /// names), from `(name, bytes)` parts.
+    pub async fn upload_document_form(
+        &self,
+        key: &str,
+        id: &str,
+        parts: &[(&str, &[u8])],
+    ) -> TestResponse {
+        let (content_type, body) = multipart(parts);
+        self.call(
+            Method::POST,
+            &format!("{BASE}/personal-identities/{id}/documents"),
+        )
+        .key(key)
+        .body(body, &content_type)
+        .send()
+        .await
+    }
+
+    /// `GET /personal-identities/{id}/documents`.
+    pub async fn list_documents(&self, key: &str, id: &str) -> TestResponse {
+        self.request(
+            Method::GET,
+            &format!("{BASE}/personal-identities/{id}/documents"),
+            Some(key),
+            None,
+        )
+        .await
+    }
+
+    /// `GET /documents/{id}`.
+    pub async fn get_document(&self, key: &str, id: &str) -> TestResponse {
+        self.request(
+            Method::GET,
+            &format!("{BASE}/documents/{id}"),
+            Some(key),
+            None,
+        )
+        .await
+    }
+
+    /// `GET /documents/{id}/presign-url`.
+    pub async fn presign_url(&self, key: &str, id: &str) -> TestResponse {
+        self.request(
+            Method::GET,
+            &format!("{BASE}/documents/{id}/presign-url"),
+            Some(key),
+            None,
+        )
+        .await
+    }
+
+    /// `GET` of an absolute URL the server handed out (a presigned link), without a key.
+    pub async fn get_url(&self, url: &str) -> TestResponse {
+        let path = url
+            .strip_prefix(&self.address)
+            .unwrap_or_else(|| panic!("{url} is not on this server ({})", self.address));
+        self.call(Method::GET, path).send().await
+    }
+
+    /// `POST /sandbox/personal-identities/{id}/simulate`.
+    pub async fn simulate(&self, key: &str, id: &str, body: &Value) -> TestResponse {
+        self.request(
+            Method::POST,
+            &format!("{BASE}/sandbox/personal-identities/{id}/simulate"),
+            Some(key),
+            Some(body),
+        )
+        .await
+    }
+
+    /// `PUT /kycs`.
+    pub async fn start_session(&self, key: &str, body: &Value) -> TestResponse {
+        self.request(Method::PUT, &format!("{BASE}/kycs"), Some(key), Some(body))
+            .await
+    }
+
     /// The number of personal identities the tenant of `key` has (`meta.total` of the list).
     pub async fn count_people(&self, key: &str) -> u64 {
         let res = self.list_people(key, "").await;
@@ -572,6 +660,16 @@ impl Call {
         self
     }
 
+    /// A raw body with its content type.
+    #[must_use]
+    pub fn body(mut self, body: impl Into<Vec<u8>>, content_type: &str) -> Self {
+        self.builder = self
+            .builder
+            .header("content-type", content_type)
+            .body(body.into());
+        self
+    }
+
     /// Sends it and reads the whole answer.
     pub async fn send(self) -> TestResponse {
         let res = self.builder.send().await.expect("the server answers");
@@ -587,6 +685,16 @@ impl Call {
             json,
         }
     }
+}
+
+/// `(field, rule)` pairs of a `validation_failed` error.
+pub type Violations = Vec<(String, String)>;
+
+/// [`Violations`] from literals.
+pub fn violations(list: &[(&str, &str)]) -> Violations {
+    list.iter()
+        .map(|(field, rule)| ((*field).to_owned(), (*rule).to_owned()))
+        .collect()
 }
 
 /// A response, read whole.
@@ -655,7 +763,7 @@ impl TestResponse {
 
     /// The `(field, rule)` pairs of a `400 validation_failed`, in the server's order.
     #[track_caller]
-    pub fn violations(&self) -> Vec<(String, String)> {
+    pub fn violations(&self) -> Violations {
         let error = self.assert_error(400, "validation_failed");
         error["details"]
             .as_array()
@@ -762,6 +870,107 @@ pub fn full_person_body(email: &str, ssn: &str) -> Value {
     body
 }
 
+/// A `multipart/form-data` body from `(name, bytes)` parts: its content type and bytes. The
+/// files claim to be JPEG whatever they hold: the server must read the type from the bytes.
+pub fn multipart(parts: &[(&str, &[u8])]) -> (String, Vec<u8>) {
+    let boundary = format!("kycd-test-{}", uuid::Uuid::new_v4().simple());
+    let mut body = Vec::new();
+    for (name, bytes) in parts {
+        body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+        // Like a browser: the type is a text field, the images are files.
+        if *name == "DocumentType" {
+            body.extend_from_slice(
+                format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes(),
+            );
+        } else {
+            body.extend_from_slice(
+                format!(
+                    "Content-Disposition: form-data; name=\"{name}\"; filename=\"{name}.jpg\"\r\n"
+                )
+                .as_bytes(),
+            );
+            body.extend_from_slice(b"Content-Type: image/jpeg\r\n\r\n");
+        }
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// `data:image/png;base64,...` of `bytes`.
+pub fn data_url(bytes: &[u8]) -> String {
+    format!("data:image/png;base64,{}", STANDARD.encode(bytes))
+}
+
+/// The smallest photo the quality checks pass (800 x 1200), as rendered pixels, computed once
+/// per process: rendering takes about a second in a debug build.
+fn document_pixels() -> &'static [u8] {
+    static PIXELS: OnceLock<Vec<u8>> = OnceLock::new();
+    PIXELS.get_or_init(|| kyc_docs::testing::Scene::sharp(800, 1200).render())
+}
+
+/// A sharp colour photo of an ID card that passes every quality check (PNG, 800 x 1200).
+pub fn document_png() -> &'static [u8] {
+    static PNG: OnceLock<Vec<u8>> = OnceLock::new();
+    PNG.get_or_init(|| kyc_docs::testing::png_rgb(800, 1200, document_pixels()))
+}
+
+/// The same photo in shades of grey: a scan, which is rejected.
+pub fn monochrome_png() -> &'static [u8] {
+    static PNG: OnceLock<Vec<u8>> = OnceLock::new();
+    PNG.get_or_init(|| {
+        let grey: Vec<u8> = document_pixels()
+            .chunks_exact(3)
+            .map(|p| {
+                let luma =
+                    (u32::from(p[0]) * 299 + u32::from(p[1]) * 587 + u32::from(p[2]) * 114) / 1000;
+                u8::try_from(luma).unwrap_or(u8::MAX)
+            })
+            .collect();
+        kyc_docs::testing::png_grey(800, 1200, &grey)
+    })
+}
+
+/// A sharp photo below the minimum resolution (400 x 600): `resubmit` for `resolution`.
+pub fn small_png() -> &'static [u8] {
+    static PNG: OnceLock<Vec<u8>> = OnceLock::new();
+    PNG.get_or_init(|| kyc_docs::testing::Scene::sharp(400, 600).png())
+}
+
+/// `png` with a `tEXt` chunk (`keyword`, `text`) after its header: metadata to be stripped.
+pub fn png_with_text(png: &[u8], keyword: &str, text: &str) -> Vec<u8> {
+    const AFTER_IHDR: usize = 8 + 4 + 4 + 13 + 4;
+    let mut data = keyword.as_bytes().to_vec();
+    data.push(0);
+    data.extend_from_slice(text.as_bytes());
+    let mut chunk = u32::try_from(data.len()).unwrap().to_be_bytes().to_vec();
+    let mut typed = b"tEXt".to_vec();
+    typed.extend_from_slice(&data);
+    chunk.extend_from_slice(&typed);
+    chunk.extend_from_slice(&crc32(&typed).to_be_bytes());
+    let mut out = png[..AFTER_IHDR].to_vec();
+    out.extend_from_slice(&chunk);
+    out.extend_from_slice(&png[AFTER_IHDR..]);
+    out
+}
+
+/// CRC-32 (ISO-HDLC), as PNG chunks use it.
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = 0xFFFF_FFFF_u32;
+    for &byte in bytes {
+        crc ^= u32::from(byte);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
 /// Whether `needle` occurs in `haystack`.
 pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
@@ -787,5 +996,6 @@ mod tests {
         }
         assert_eq!(dashed_ssn("305464885"), "305-46-4885");
         assert_ne!(unique_email(), unique_email());
+        assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
     }
 }

@@ -3,7 +3,7 @@
 //! identity_owner_must_be_of_type_person`. The tax id is write-only.
 
 use kyc_model::Role;
-use kycd_tests::{BASE, Method, TestApp, person_body, unique_email};
+use kycd_tests::{BASE, Method, TestApp, Violations, person_body, unique_email, violations};
 use serde_json::{Value, json};
 
 const EIN: &str = "12-3456789";
@@ -121,21 +121,20 @@ both_backends! {
             }
             body
         };
-        let cases: Vec<(&str, Value, Vec<(&str, &str)>)> = vec![
-            ("formationRegion missing", change("formationRegion", None), vec![("formationRegion", "required")]),
-            ("taxId missing", change("taxId", None), vec![("taxId", "required")]),
-            ("US tax id not an EIN", change("taxId", Some(json!("12345"))), vec![("taxId", "ein")]),
-            ("formation region unknown", change("formationRegion", Some(json!("US-XX"))), vec![("formationRegion", "unknown_code")]),
-            ("owner not a UUID", change("identityOwner", Some(json!("abc"))), vec![("identityOwner", "uuid")]),
-            ("owner missing", change("identityOwner", None), vec![("identityOwner", "required")]),
-            ("legalName missing", change("legalName", None), vec![("legalName", "required")]),
-            ("unknown field", change("type", Some(json!("company"))), vec![("type", "unknown_field")]),
-            ("server-owned id", change("id", Some(json!(uuid::Uuid::new_v4().to_string()))), vec![("id", "unknown_field")]),
-            ("bad phone", change("phone", Some(json!("555"))), vec![("phone", "e164")]),
+        let cases: Vec<(&str, Value, Violations)> = vec![
+            ("formationRegion missing", change("formationRegion", None), violations(&[("formationRegion", "required")])),
+            ("taxId missing", change("taxId", None), violations(&[("taxId", "required")])),
+            ("US tax id not an EIN", change("taxId", Some(json!("12345"))), violations(&[("taxId", "ein")])),
+            ("formation region unknown", change("formationRegion", Some(json!("US-XX"))), violations(&[("formationRegion", "unknown_code")])),
+            ("owner not a UUID", change("identityOwner", Some(json!("abc"))), violations(&[("identityOwner", "uuid")])),
+            ("owner missing", change("identityOwner", None), violations(&[("identityOwner", "required")])),
+            ("legalName missing", change("legalName", None), violations(&[("legalName", "required")])),
+            ("unknown field", change("type", Some(json!("company"))), violations(&[("type", "unknown_field")])),
+            ("server-owned id", change("id", Some(json!(uuid::Uuid::new_v4().to_string()))), violations(&[("id", "unknown_field")])),
+            ("bad phone", change("phone", Some(json!("555"))), violations(&[("phone", "e164")])),
         ];
         for (what, body, expected) in cases {
             let res = app.create_business(&key, &body).await;
-            let expected: Vec<(String, String)> = expected.iter().map(|(f, r)| ((*f).to_owned(), (*r).to_owned())).collect();
             assert_eq!(res.violations(), expected, "{what}: {}", res.text);
         }
         app.call(Method::POST, &format!("{BASE}/business-identities"))

@@ -2,6 +2,13 @@
 //! touch the database run on SQLite always and on PostgreSQL when `TEST_DATABASE_URL` is set
 //! (see `both_backends!`).
 
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test bodies and their helpers: a failed expectation must fail the test"
+)]
+
 /// Defines `mod $name { async fn body(app); #[tokio::test] sqlite(); #[tokio::test] postgres(); }`:
 /// one body run against a fresh server on each backend. The PostgreSQL test returns early, with
 /// a note, when `TEST_DATABASE_URL` is unset; CI sets it.
@@ -33,6 +40,7 @@ mod auth;
 mod business;
 mod concurrency;
 mod confirmed;
+mod documents;
 mod email;
 mod erasure;
 mod errors;
@@ -42,5 +50,7 @@ mod listing;
 mod ops;
 mod pii;
 mod rate_limit;
+mod sandbox;
 mod seed;
+mod sessions;
 mod validation;

@@ -1,7 +1,9 @@
 //! Edge validation (SPEC §3, docs/validation.md): every malformed body is `400
 //! validation_failed` listing each violation's `field` path and `rule`; nothing is stored.
 
-use kycd_tests::{BASE, Method, TestApp, person_body, seed_address, unique_email};
+use kycd_tests::{
+    BASE, Method, TestApp, Violations, person_body, seed_address, unique_email, violations,
+};
 use serde_json::{Value, json};
 
 /// A create body with one change: `path` (dot-separated) set to `value`, or removed for `None`.
@@ -22,14 +24,11 @@ fn with(base: &Value, path: &str, value: Option<Value>) -> Value {
     body
 }
 
-fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
-    list.iter()
-        .map(|(f, r)| ((*f).to_owned(), (*r).to_owned()))
-        .collect()
-}
+/// One table row: what is wrong, the body, the violations expected.
+type Case = (&'static str, Value, Violations);
 
 /// `(what, change, expected violations)`: the base is a valid full US person.
-fn create_cases() -> Vec<(&'static str, Value, Vec<(String, String)>)> {
+fn create_cases() -> Vec<Case> {
     let mut base = person_body("john.doe@example.com");
     base["address"] = seed_address();
     base["dateOfBirth"] = json!("1995-04-25");
@@ -39,177 +38,177 @@ fn create_cases() -> Vec<(&'static str, Value, Vec<(String, String)>)> {
         (
             "firstName missing",
             with(&base, "firstName", None),
-            pairs(&[("firstName", "required")]),
+            violations(&[("firstName", "required")]),
         ),
         (
             "firstName null",
             with(&base, "firstName", Some(Value::Null)),
-            pairs(&[("firstName", "required")]),
+            violations(&[("firstName", "required")]),
         ),
         (
             "firstName empty",
             with(&base, "firstName", Some(json!(""))),
-            pairs(&[("firstName", "length")]),
+            violations(&[("firstName", "length")]),
         ),
         (
             "firstName a number",
             with(&base, "firstName", Some(json!(42))),
-            pairs(&[("firstName", "type")]),
+            violations(&[("firstName", "type")]),
         ),
         (
             "firstName with a digit",
             with(&base, "firstName", Some(json!("J0hn"))),
-            pairs(&[("firstName", "digits")]),
+            violations(&[("firstName", "digits")]),
         ),
         (
             "firstName edge space",
             with(&base, "firstName", Some(json!(" John"))),
-            pairs(&[("firstName", "edge_whitespace")]),
+            violations(&[("firstName", "edge_whitespace")]),
         ),
         (
             "firstName symbol",
             with(&base, "firstName", Some(json!("Jo@hn"))),
-            pairs(&[("firstName", "charset")]),
+            violations(&[("firstName", "charset")]),
         ),
         (
             "firstName no letters",
             with(&base, "firstName", Some(json!("-"))),
-            pairs(&[("firstName", "no_letters")]),
+            violations(&[("firstName", "no_letters")]),
         ),
         (
             "lastName too long",
             with(&base, "lastName", Some(json!(long))),
-            pairs(&[("lastName", "length")]),
+            violations(&[("lastName", "length")]),
         ),
         (
             "middleName digit",
             with(&base, "middleName", Some(json!("2nd"))),
-            pairs(&[("middleName", "digits")]),
+            violations(&[("middleName", "digits")]),
         ),
         (
             "lastName missing",
             with(&base, "lastName", None),
-            pairs(&[("lastName", "required")]),
+            violations(&[("lastName", "required")]),
         ),
         (
             "email missing",
             with(&base, "email", None),
-            pairs(&[("email", "required")]),
+            violations(&[("email", "required")]),
         ),
         (
             "email malformed",
             with(&base, "email", Some(json!("john.doe@"))),
-            pairs(&[("email", "format")]),
+            violations(&[("email", "format")]),
         ),
         (
             "email without tld",
             with(&base, "email", Some(json!("john@localhost"))),
-            pairs(&[("email", "format")]),
+            violations(&[("email", "format")]),
         ),
         (
             "phone missing",
             with(&base, "phone", None),
-            pairs(&[("phone", "required")]),
+            violations(&[("phone", "required")]),
         ),
         (
             "phone not E.164",
             with(&base, "phone", Some(json!("2025550165"))),
-            pairs(&[("phone", "e164")]),
+            violations(&[("phone", "e164")]),
         ),
         (
             "phone with spaces",
             with(&base, "phone", Some(json!("+1 202 555 0165"))),
-            pairs(&[("phone", "e164")]),
+            violations(&[("phone", "e164")]),
         ),
         (
             "phone impossible length",
             with(&base, "phone", Some(json!("+1202555016"))),
-            pairs(&[("phone", "possible_number")]),
+            violations(&[("phone", "possible_number")]),
         ),
         (
             "US ZIP of 4 digits",
             with(&base, "address.postalCode", Some(json!("4617"))),
-            pairs(&[("address.postalCode", "us_postal_code")]),
+            violations(&[("address.postalCode", "us_postal_code")]),
         ),
         (
             "US ZIP+4",
             with(&base, "address.postalCode", Some(json!("46173-1234"))),
-            pairs(&[("address.postalCode", "us_postal_code")]),
+            violations(&[("address.postalCode", "us_postal_code")]),
         ),
         (
             "US state unknown",
             with(&base, "address.state", Some(json!("XX"))),
-            pairs(&[("address.state", "unknown_code")]),
+            violations(&[("address.state", "unknown_code")]),
         ),
         (
             "US state missing",
             with(&base, "address.state", None),
-            pairs(&[("address.state", "required")]),
+            violations(&[("address.state", "required")]),
         ),
         (
             "country UK",
             with(&base, "address.country", Some(json!("UK"))),
-            pairs(&[("address.country", "unknown_code")]),
+            violations(&[("address.country", "unknown_code")]),
         ),
         (
             "street1 missing",
             with(&base, "address.street1", None),
-            pairs(&[("address.street1", "required")]),
+            violations(&[("address.street1", "required")]),
         ),
         (
             "address not an object",
             with(&base, "address", Some(json!("4220 Davisson Street"))),
-            pairs(&[("address", "type")]),
+            violations(&[("address", "type")]),
         ),
         (
             "unknown address field",
             with(&base, "address.zip", Some(json!("46173"))),
-            pairs(&[("address.zip", "unknown_field")]),
+            violations(&[("address.zip", "unknown_field")]),
         ),
         (
             "dateOfBirth Feb 29 2023",
             with(&base, "dateOfBirth", Some(json!("2023-02-29"))),
-            pairs(&[("dateOfBirth", "calendar_date")]),
+            violations(&[("dateOfBirth", "calendar_date")]),
         ),
         (
             "dateOfBirth April 31",
             with(&base, "dateOfBirth", Some(json!("1995-04-31"))),
-            pairs(&[("dateOfBirth", "calendar_date")]),
+            violations(&[("dateOfBirth", "calendar_date")]),
         ),
         (
             "dateOfBirth US style",
             with(&base, "dateOfBirth", Some(json!("04/25/1995"))),
-            pairs(&[("dateOfBirth", "calendar_date")]),
+            violations(&[("dateOfBirth", "calendar_date")]),
         ),
         (
             "ssn 8 digits",
             with(&base, "ssn", Some(json!("30546488"))),
-            pairs(&[("ssn", "format")]),
+            violations(&[("ssn", "format")]),
         ),
         (
             "ssn letters",
             with(&base, "ssn", Some(json!("305-46-488X"))),
-            pairs(&[("ssn", "format")]),
+            violations(&[("ssn", "format")]),
         ),
         (
             "gender other",
             with(&base, "gender", Some(json!("other"))),
-            pairs(&[("gender", "enum")]),
+            violations(&[("gender", "enum")]),
         ),
         (
             "unknown field",
             with(&base, "nickname", Some(json!("Johnny"))),
-            pairs(&[("nickname", "unknown_field")]),
+            violations(&[("nickname", "unknown_field")]),
         ),
         (
             "server-owned kycLevel",
             with(&base, "kycLevel", Some(json!("L2"))),
-            pairs(&[("kycLevel", "unknown_field")]),
+            violations(&[("kycLevel", "unknown_field")]),
         ),
         (
             "server-owned identityConfirmed",
             with(&base, "identityConfirmed", Some(json!(true))),
-            pairs(&[("identityConfirmed", "unknown_field")]),
+            violations(&[("identityConfirmed", "unknown_field")]),
         ),
         (
             "unknown dueDiligence field",
@@ -218,14 +217,18 @@ fn create_cases() -> Vec<(&'static str, Value, Vec<(String, String)>)> {
                 "dueDiligence",
                 Some(json!({ "favouriteColour": "blue" })),
             ),
-            pairs(&[("dueDiligence.favouriteColour", "unknown_field")]),
+            violations(&[("dueDiligence.favouriteColour", "unknown_field")]),
         ),
         (
             "body an array",
             json!([base.clone()]),
-            pairs(&[("", "type")]),
+            violations(&[("", "type")]),
         ),
-        ("body a string", json!("John Doe"), pairs(&[("", "type")])),
+        (
+            "body a string",
+            json!("John Doe"),
+            violations(&[("", "type")]),
+        ),
         (
             "every violation at once, sorted by field then rule",
             json!({
@@ -237,7 +240,7 @@ fn create_cases() -> Vec<(&'static str, Value, Vec<(String, String)>)> {
                 "ssn": "1",
                 "blocked": false
             }),
-            pairs(&[
+            violations(&[
                 ("address.postalCode", "us_postal_code"),
                 ("address.state", "unknown_code"),
                 ("blocked", "unknown_field"),
@@ -274,21 +277,21 @@ both_backends! {
         let (_, key) = app.tenant_with_key("acme");
         let person = app.new_person(&key, &person_body(&unique_email())).await;
         let id = person["id"].as_str().unwrap();
-        let cases: Vec<(&str, Value, Vec<(String, String)>)> = vec![
-            ("empty patch", json!({}), pairs(&[("", "empty_patch")])),
-            ("required field cleared", json!({ "firstName": null }), pairs(&[("firstName", "required")])),
-            ("email cleared", json!({ "email": null }), pairs(&[("email", "required")])),
-            ("phone cleared", json!({ "phone": null }), pairs(&[("phone", "required")])),
-            ("bad email", json!({ "email": "x@y" }), pairs(&[("email", "format")])),
-            ("unknown field", json!({ "nickname": "J" }), pairs(&[("nickname", "unknown_field")])),
-            ("server-owned version", json!({ "version": 99 }), pairs(&[("version", "unknown_field")])),
-            ("server-owned kycLevel with a valid field", json!({ "kycLevel": "L2", "middleName": "Third" }), pairs(&[("kycLevel", "unknown_field")])),
-            ("partial US address", json!({ "address": { "street1": "4220 Davisson Street", "country": "US" } }), pairs(&[
+        let cases: Vec<Case> = vec![
+            ("empty patch", json!({}), violations(&[("", "empty_patch")])),
+            ("required field cleared", json!({ "firstName": null }), violations(&[("firstName", "required")])),
+            ("email cleared", json!({ "email": null }), violations(&[("email", "required")])),
+            ("phone cleared", json!({ "phone": null }), violations(&[("phone", "required")])),
+            ("bad email", json!({ "email": "x@y" }), violations(&[("email", "format")])),
+            ("unknown field", json!({ "nickname": "J" }), violations(&[("nickname", "unknown_field")])),
+            ("server-owned version", json!({ "version": 99 }), violations(&[("version", "unknown_field")])),
+            ("server-owned kycLevel with a valid field", json!({ "kycLevel": "L2", "middleName": "Third" }), violations(&[("kycLevel", "unknown_field")])),
+            ("partial US address", json!({ "address": { "street1": "4220 Davisson Street", "country": "US" } }), violations(&[
                 ("address.city", "required"),
                 ("address.postalCode", "required"),
                 ("address.state", "required"),
             ])),
-            ("not an object", json!(["firstName"]), pairs(&[("", "type")])),
+            ("not an object", json!(["firstName"]), violations(&[("", "type")])),
         ];
         for (what, body, expected) in cases {
             let res = app.patch_person(&key, id, &body).await;
@@ -343,16 +346,16 @@ both_backends! {
             "/identity-containers/not-a-uuid",
         ] {
             let res = app.request(Method::GET, &format!("{BASE}{path}"), Some(&key), None).await;
-            assert_eq!(res.violations(), pairs(&[("id", "uuid")]), "{path}");
+            assert_eq!(res.violations(), violations(&[("id", "uuid")]), "{path}");
         }
         let res = app
             .patch_person(&key, "not-a-uuid", &json!({ "middleName": "Third" }))
             .await;
-        assert_eq!(res.violations(), pairs(&[("id", "uuid")]));
+        assert_eq!(res.violations(), violations(&[("id", "uuid")]));
         let res = app.delete_person(&key, "not-a-uuid").await;
-        assert_eq!(res.violations(), pairs(&[("id", "uuid")]));
+        assert_eq!(res.violations(), violations(&[("id", "uuid")]));
         let res = app.run_check(&key, "not-a-uuid").await;
-        assert_eq!(res.violations(), pairs(&[("id", "uuid")]));
+        assert_eq!(res.violations(), violations(&[("id", "uuid")]));
     }
 }
 
