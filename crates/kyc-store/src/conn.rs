@@ -278,7 +278,7 @@ fn migrate(url: &DbUrl, direction: Direction) -> Result<Vec<String>, StoreError>
         reason: e.to_string(),
     };
     let mut conn = url.establish(Duration::from_secs(30))?;
-    let versions = match &mut conn {
+    let versions: Vec<String> = match &mut conn {
         #[cfg(feature = "sqlite")]
         DbConnection::Sqlite(c) => match direction {
             Direction::Up => c.run_pending_migrations(SQLITE_MIGRATIONS),

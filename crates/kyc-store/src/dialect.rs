@@ -150,6 +150,7 @@ pub(crate) fn lock_tenant_heads(
     Ok(rows.into_iter().map(|r| r.id).collect())
 }
 
+#[cfg(feature = "sqlite")]
 #[derive(QueryableByName)]
 struct CheckpointResult {
     #[diesel(sql_type = BigInt)]

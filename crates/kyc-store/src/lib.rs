@@ -9,8 +9,9 @@
 //!   [`kyc_model::TenantId`] (or, for the operator's review queue, an explicit
 //!   [`reviews::TenantScope`]), so a handler cannot forget it. Another tenant's row is
 //!   `NotFound`, exactly like a missing one.
-//! - SSNs, tax ids, dates of birth, document images, webhook secrets and replayable responses
-//!   are sealed (AES-256-GCM, key id stored alongside); the database never holds them in clear.
+//! - SSNs, tax ids, dates of birth, document images, webhook secrets, reviewer notes and
+//!   replayable responses are sealed (AES-256-GCM, key id stored alongside); the database
+//!   never holds them in clear. See docs/storage.md.
 //! - Writes to one row are optimistic: a `version` column and `UPDATE ... WHERE version = ?`,
 //!   with [`StoreError::Conflict`] when another write got there first.
 //! - No error, log line or `Debug` output carries a stored value.

@@ -114,8 +114,9 @@ impl FilterField {
     }
 }
 
-/// A filter operator with its (checked, canonical) values.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A filter operator with its (checked, canonical) values. `Debug` shows the operator and how
+/// many values, never the values: filters on email and names carry PII.
+#[derive(Clone, PartialEq, Eq)]
 pub enum FilterOp {
     /// `filter[f]=v`
     Eq(String),
@@ -125,6 +126,17 @@ pub enum FilterOp {
     In(Vec<String>),
     /// `filter[f]=nin:a,b`
     NotIn(Vec<String>),
+}
+
+impl std::fmt::Debug for FilterOp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Eq(_) => f.write_str("Eq(<redacted>)"),
+            Self::Like(_) => f.write_str("Like(<redacted>)"),
+            Self::In(v) => write!(f, "In(<{} redacted>)", v.len()),
+            Self::NotIn(v) => write!(f, "NotIn(<{} redacted>)", v.len()),
+        }
+    }
 }
 
 /// One filter.
@@ -482,6 +494,14 @@ mod tests {
             ]
         );
         assert_eq!(v[0].0, "filter[ssn]");
+    }
+
+    #[test]
+    fn debug_hides_filter_values() {
+        let q = parse(&[("filter[email]", "in:ann@example.com,bo@example.com")]).unwrap();
+        let dbg = format!("{q:?}");
+        assert!(!dbg.contains("example.com"), "{dbg}");
+        assert!(dbg.contains("In(<2 redacted>)"), "{dbg}");
     }
 
     #[test]
