@@ -2,7 +2,10 @@
 //! is set, as a fresh database per test (`CREATE DATABASE kyc_<random>`), dropped when the test
 //! ends, pass or fail.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::{
+    io::Write,
+    sync::atomic::{AtomicBool, Ordering},
+};
 
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use kyc_model::{
@@ -122,7 +125,12 @@ impl PgDatabase {
     pub fn create() -> Option<Self> {
         let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") else {
             if !NOTED.swap(true, Ordering::Relaxed) {
-                eprintln!("note: TEST_DATABASE_URL is unset; PostgreSQL tests are skipped");
+                // Straight to the handle: the harness captures `eprintln!` of passing tests.
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "note: TEST_DATABASE_URL is unset; the PostgreSQL variants of the kyc-store \
+                     tests pass without running"
+                );
             }
             return None;
         };

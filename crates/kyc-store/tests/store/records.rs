@@ -293,6 +293,8 @@ both_backends! {
         // The pooled connection is usable afterwards.
         assert_eq!(db.run(|c| kyc_store::tenants::find(c, t)).unwrap().name, "acme");
         db.db.ping().unwrap();
+        let (open, idle) = db.db.pool_state();
+        assert!(open >= 1 && idle <= open, "{open} open, {idle} idle");
     }
 }
 
