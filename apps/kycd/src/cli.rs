@@ -87,6 +87,62 @@ pub struct ServeArgs {
     /// Public base URL used in presigned document links.
     #[arg(long, env = "KYCD_PUBLIC_URL")]
     pub public_url: Option<String>,
+    #[command(flatten)]
+    pub webhooks: WebhookArgs,
+    #[command(flatten)]
+    pub reviews: ReviewArgs,
+}
+
+/// The webhook delivery worker (docs/webhooks.md).
+#[derive(Debug, Clone, PartialEq, Eq, Args)]
+pub struct WebhookArgs {
+    /// Run the webhook delivery worker in this process (`false` for API-only replicas).
+    #[arg(long = "webhook-worker", env = "KYCD_WEBHOOK_WORKER", default_value_t = true, action = clap::ArgAction::Set)]
+    pub worker: bool,
+    /// Seconds a receiver has to answer one delivery attempt.
+    #[arg(long = "webhook-timeout-secs", env = "KYCD_WEBHOOK_TIMEOUT_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub timeout_secs: u64,
+    /// Delivery attempts per event before it is given up on.
+    #[arg(long = "webhook-max-attempts", env = "KYCD_WEBHOOK_MAX_ATTEMPTS", default_value_t = 15, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub max_attempts: u32,
+    /// Delay before the first retry, in milliseconds; it doubles per failed attempt (with
+    /// jitter) up to 6 hours.
+    #[arg(long = "webhook-retry-base-ms", env = "KYCD_WEBHOOK_RETRY_BASE_MS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=3_600_000))]
+    pub retry_base_ms: u64,
+    /// How often the worker looks for due events when idle, in milliseconds.
+    #[arg(long = "webhook-poll-ms", env = "KYCD_WEBHOOK_POLL_MS", default_value_t = 1_000, value_parser = clap::value_parser!(u64).range(10..=60_000))]
+    pub poll_ms: u64,
+}
+
+impl Default for WebhookArgs {
+    fn default() -> Self {
+        Self {
+            worker: true,
+            timeout_secs: 10,
+            max_attempts: 15,
+            retry_base_ms: 10_000,
+            poll_ms: 1_000,
+        }
+    }
+}
+
+/// The reason codes a reviewer gives with a decision, unless configured.
+pub const DEFAULT_REASON_CODES: &str = "documents_verified,data_verified_manually,fraud_suspected,document_expired,document_unreadable,data_mismatch,duplicate_identity,other";
+
+/// The compliance review queue.
+#[derive(Debug, Clone, PartialEq, Eq, Args)]
+pub struct ReviewArgs {
+    /// Reason codes a reviewer may give with a decision (comma-separated, `a-z`, `0-9`, `_`).
+    #[arg(long = "review-reason-codes", env = "KYCD_REVIEW_REASON_CODES", value_delimiter = ',', default_value = DEFAULT_REASON_CODES)]
+    pub reason_codes: Vec<String>,
+}
+
+impl Default for ReviewArgs {
+    fn default() -> Self {
+        Self {
+            reason_codes: DEFAULT_REASON_CODES.split(',').map(str::to_owned).collect(),
+        }
+    }
 }
 
 /// `ServeArgs` alone, to read the serve settings from the environment when no subcommand is
@@ -113,6 +169,8 @@ impl Default for ServeArgs {
             rate_limit_burst: 200,
             workers: None,
             public_url: None,
+            webhooks: WebhookArgs::default(),
+            reviews: ReviewArgs::default(),
         }
     }
 }
@@ -188,6 +246,28 @@ mod tests {
         let cli = Cli::try_parse_from(["kycd"]).unwrap();
         assert!(cli.command.is_none());
         assert_eq!(cli.global.mode, Mode::Sandbox);
+    }
+
+    #[test]
+    fn serve_defaults_match_default() {
+        let serve = ServeOnly::try_parse_from(["kycd"]).unwrap().serve;
+        assert_eq!(serve.webhooks, WebhookArgs::default());
+        assert_eq!(serve.reviews, ReviewArgs::default());
+        assert_eq!(serve.reviews.reason_codes.len(), 8);
+        let custom = ServeOnly::try_parse_from([
+            "kycd",
+            "--webhook-timeout-secs",
+            "2",
+            "--webhook-worker",
+            "false",
+            "--review-reason-codes",
+            "ok,bad_photo",
+        ])
+        .unwrap()
+        .serve;
+        assert_eq!(custom.webhooks.timeout_secs, 2);
+        assert!(!custom.webhooks.worker);
+        assert_eq!(custom.reviews.reason_codes, ["ok", "bad_photo"]);
     }
 
     #[test]

@@ -7,6 +7,7 @@
 
 pub mod auth;
 pub mod cli;
+pub mod delivery;
 pub mod dto;
 pub mod error;
 pub mod idempotency;

@@ -41,6 +41,12 @@ use crate::{dto, routes};
         routes::documents::presign_url,
         routes::documents::get_image,
         routes::sandbox::simulate,
+        routes::reviews::list_reviews,
+        routes::reviews::get_review,
+        routes::reviews::decide,
+        routes::webhooks::put_config,
+        routes::webhooks::get_config,
+        routes::webhooks::list_deliveries,
     ),
     components(schemas(
         dto::AddressDto,
@@ -63,6 +69,12 @@ use crate::{dto, routes};
         dto::ViolationDto,
         dto::ErrorBody,
         dto::ErrorDetail,
+        routes::reviews::ReviewListDto,
+        routes::reviews::ReviewDto,
+        routes::reviews::ReviewDecisionRequest,
+        routes::webhooks::WebhookConfigRequest,
+        routes::webhooks::WebhookConfigDto,
+        routes::webhooks::WebhookDeliveryListDto,
     )),
     modifiers(&BearerAuth),
     tags(
@@ -70,6 +82,8 @@ use crate::{dto, routes};
         (name = "kyc", description = "KYC processes, eligibility, checks and the audit trail"),
         (name = "documents", description = "Proof-of-identity uploads, quality checks and presigned image links"),
         (name = "sandbox", description = "Sandbox mode only: force KYC outcomes"),
+        (name = "reviews", description = "The compliance review queue (operator keys)"),
+        (name = "webhooks", description = "Webhook configuration and the delivery log; see docs/webhooks.md for payloads and signatures"),
         (name = "operations", description = "Health probes and metrics"),
     )
 )]

@@ -152,6 +152,8 @@ pub struct Application {
     port: u16,
     bootstrap_key: Option<String>,
     state: web::Data<AppState>,
+    /// The webhook worker, started beside the server (`None` when disabled).
+    webhook_worker: Option<crate::delivery::Worker>,
 }
 
 impl Application {
@@ -196,11 +198,25 @@ impl Application {
             public_url: public_url.trim_end_matches('/').to_owned(),
         });
         let metrics = web::Data::new(Metrics::default());
+        let review_settings = web::Data::new(
+            crate::routes::reviews::ReviewSettings::new(&serve.reviews.reason_codes)
+                .map_err(StartError::Config)?,
+        );
+        let worker_settings = crate::delivery::WorkerSettings::from(&serve.webhooks);
+        let webhook_worker = if worker_settings.enabled {
+            Some(
+                crate::delivery::Worker::new(state.db.clone(), worker_settings)
+                    .map_err(|e| StartError::Config(e.to_string()))?,
+            )
+        } else {
+            None
+        };
         let app_state = state.clone();
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(app_state.clone())
                 .app_data(metrics.clone())
+                .app_data(review_settings.clone())
                 .app_data(web::PayloadConfig::new(256 * 1024))
                 .wrap(Observe)
                 .configure(routes::configure)
@@ -214,6 +230,7 @@ impl Application {
             port,
             bootstrap_key,
             state,
+            webhook_worker,
         })
     }
 
@@ -233,11 +250,16 @@ impl Application {
     }
 
     /// Serves until the server is stopped (Ctrl-C or SIGTERM), running the periodic
-    /// maintenance beside it.
+    /// maintenance and the webhook worker beside it.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let maintenance = tokio::spawn(maintain(self.state.clone()));
+        let worker = self.webhook_worker.map(crate::delivery::Worker::spawn);
         let result = self.server.await;
         maintenance.abort();
+        // In-flight deliveries finish (bounded by their timeout); the rest wait in the outbox.
+        if let Some(worker) = worker {
+            worker.stop().await;
+        }
         result
     }
 }

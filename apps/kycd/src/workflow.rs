@@ -673,3 +673,295 @@ pub fn simulate_person(
     )?;
     settle(conn, state, record.identity, actor)
 }
+
+// Compliance review decisions (`POST /reviews/{id}/decision`).
+
+/// What a reviewer chose. Which actions fit depends on the item: `approve`, `reject` or
+/// `requestInformation` for an identity; `approve`, `reject` or `resubmit` for a document.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReviewAction {
+    Approve,
+    Reject,
+    Resubmit,
+    RequestInformation,
+}
+
+impl ReviewAction {
+    /// The wire name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Approve => "approve",
+            Self::Reject => "reject",
+            Self::Resubmit => "resubmit",
+            Self::RequestInformation => "requestInformation",
+        }
+    }
+}
+
+/// A reviewer's decision as the request gave it, well formed but not yet matched to the item.
+#[derive(Clone, Debug)]
+pub struct ReviewerDecision {
+    pub action: ReviewAction,
+    /// The level an identity is approved at.
+    pub level: Option<kyc_model::KycLevel>,
+    /// What a request for information asks for.
+    pub missing_data: Vec<kyc_model::KycField>,
+    pub missing_documents: Vec<kyc_model::MissingDocument>,
+    /// The reason code (from the configured list) and the note.
+    pub note: reviews::DecisionNote,
+}
+
+/// The process reason a rejection records for a reason code, where one fits: the reason then
+/// shows on the identity's processes and documents.
+pub fn rejection_reason(reason_code: &str) -> Option<ProcessReason> {
+    match reason_code {
+        "fraud_suspected" | "fraud" => Some(ProcessReason::Fraud),
+        "document_expired" | "expired-document" => Some(ProcessReason::ExpiredDocument),
+        "data_mismatch" | "data-mismatch" => Some(ProcessReason::DataMismatch),
+        "duplicate_identity" | "duplicate" => Some(ProcessReason::Duplicate),
+        "underage" => Some(ProcessReason::Underage),
+        "missing-declared-information" => Some(ProcessReason::MissingDeclaredInformation),
+        _ => None,
+    }
+}
+
+fn decision_violation(field: &str, rule: &str, message: &str) -> ApiError {
+    ApiError::Validation(json!([{ "field": field, "rule": rule, "message": message }]))
+}
+
+fn review_already_decided() -> ApiError {
+    ApiError::Conflict {
+        code: "review_already_decided",
+        message: "This item was already decided.".into(),
+    }
+}
+
+/// The identity decision a reviewer's request stands for.
+fn identity_decision(decision: &ReviewerDecision) -> Result<kyc_model::ReviewDecision, ApiError> {
+    use kyc_model::ReviewDecision;
+    let asks = !decision.missing_data.is_empty() || !decision.missing_documents.is_empty();
+    if asks && decision.action != ReviewAction::RequestInformation {
+        return Err(decision_violation(
+            "missingData",
+            "not_allowed",
+            "only a requestInformation decision lists missing data or documents",
+        ));
+    }
+    if decision.level.is_some() && decision.action != ReviewAction::Approve {
+        return Err(decision_violation(
+            "level",
+            "not_allowed",
+            "only an approval names a level",
+        ));
+    }
+    match decision.action {
+        ReviewAction::Approve => decision
+            .level
+            .map(|level| ReviewDecision::Approve { level })
+            .ok_or_else(|| {
+                decision_violation(
+                    "level",
+                    "required",
+                    "an identity approval names the level it grants (L1 or L2)",
+                )
+            }),
+        ReviewAction::Reject => Ok(ReviewDecision::Reject {
+            reason: rejection_reason(&decision.note.reason_code),
+        }),
+        ReviewAction::RequestInformation => Ok(ReviewDecision::RequestInformation {
+            missing_data: decision.missing_data.clone(),
+            missing_documents: decision.missing_documents.clone(),
+        }),
+        ReviewAction::Resubmit => Err(decision_violation(
+            "decision",
+            "enum",
+            "an identity review is decided with approve, reject or requestInformation",
+        )),
+    }
+}
+
+/// The document verdict a reviewer's request stands for.
+fn document_verdict(decision: &ReviewerDecision) -> Result<kyc_model::DocumentVerdict, ApiError> {
+    use kyc_model::DocumentVerdict;
+    if decision.level.is_some() {
+        return Err(decision_violation(
+            "level",
+            "not_allowed",
+            "a document decision names no level: the tier engine derives it",
+        ));
+    }
+    if !decision.missing_data.is_empty() || !decision.missing_documents.is_empty() {
+        return Err(decision_violation(
+            "missingData",
+            "not_allowed",
+            "only a requestInformation decision on an identity lists missing data or documents",
+        ));
+    }
+    match decision.action {
+        ReviewAction::Approve => Ok(DocumentVerdict::Approve),
+        ReviewAction::Resubmit => Ok(DocumentVerdict::Resubmit),
+        ReviewAction::Reject => Ok(DocumentVerdict::Reject {
+            reason: rejection_reason(&decision.note.reason_code),
+        }),
+        ReviewAction::RequestInformation => Err(decision_violation(
+            "decision",
+            "enum",
+            "a document review is decided with approve, reject or resubmit",
+        )),
+    }
+}
+
+/// `POST /reviews/{id}/decision`: decides a pending review item of any tenant, in one
+/// transaction with everything it causes.
+///
+/// - Identity: the tier engine's [`Evaluation::pending_review`] turns the decision into a
+///   review record (an approval's level must exist on the identity's ladder), stored on the
+///   item; the identity then settles (level floor or cap, review status, eligibility).
+/// - Document: [`kyc_tiers::decide_document`] moves the document out of
+///   `manualReviewNeeded`; the attempt rules then count it like any other verdict
+///   (resubmits and rejections lead to the upload lockout).
+///
+/// Either way the reason code and note are recorded (the note sealed), the audit trail gets
+/// `review_decided` (and the document's or level's change), and the outbox gets the events.
+/// The item is decided optimistically at the version read: when two reviewers decide at
+/// once, one wins and the other gets `409 review_already_decided`; `expected_version` (from
+/// `If-Match`) makes a stale view `412`.
+pub fn decide_review(
+    conn: &mut DbConnection,
+    state: &AppState,
+    reviewer: kyc_model::ApiKeyId,
+    id: kyc_model::ReviewId,
+    expected_version: Option<i64>,
+    decision: &ReviewerDecision,
+) -> Result<reviews::ReviewItem, ApiError> {
+    use reviews::{Decision, TenantScope, Verdict};
+    let scope = TenantScope::AllTenants;
+    let item = reviews::find(conn, scope, id)?;
+    if expected_version.is_some_and(|v| v != item.version) {
+        return Err(ApiError::VersionConflict);
+    }
+    if item.status != ReviewStatus::Pending {
+        return Err(review_already_decided());
+    }
+    let tenant = item.tenant_id;
+    let actor = Actor::ApiKey(reviewer);
+    let conflict = |err: kyc_store::StoreError| {
+        if err.is_conflict() {
+            review_already_decided()
+        } else {
+            err.into()
+        }
+    };
+    let decided = match item.kind {
+        ReviewKind::Identity => {
+            let wanted = identity_decision(decision)?;
+            let record = Record::load(conn, state, tenant, item.identity_id)?;
+            let pending = record.evaluate(state).pending_review()?;
+            let verdict = pending.decide(wanted, state.now())?;
+            let decided = reviews::decide(
+                conn,
+                scope,
+                id,
+                item.version,
+                &Decision {
+                    verdict: Verdict::Identity(verdict.decision),
+                    decided_by: reviewer,
+                    level_at_decision: verdict.level_at_decision,
+                },
+            )
+            .map_err(conflict)?;
+            reviews::set_decision_note(conn, state.db.keys(), scope, id, &decision.note)?;
+            let identity = record.identity;
+            audit_identity(
+                conn,
+                &identity,
+                actor,
+                AuditAction::ReviewDecided,
+                &["reviewStatus"],
+                None,
+            )?;
+            let before = identity.kyc.review_status;
+            let settled = settle(conn, state, identity, actor)?;
+            if settled.kyc.review_status != before {
+                emit(
+                    conn,
+                    tenant,
+                    EventType::IdentityUpdated,
+                    json!({
+                        "identityId": settled.id,
+                        "changedFields": ["reviewStatus"],
+                        "reviewStatus": settled.kyc.review_status,
+                        "reviewId": id,
+                    }),
+                )?;
+            }
+            decided
+        }
+        ReviewKind::Document => {
+            let verdict = document_verdict(decision)?;
+            let document_id = item
+                .document_id
+                .ok_or_else(|| ApiError::internal("a document review item without its document"))?;
+            let identity = personal::find(conn, state.db.keys(), tenant, item.identity_id)?;
+            let document = documents::find(conn, tenant, document_id)?;
+            let status = kyc_tiers::decide_document(document.status, verdict)?;
+            let decided = reviews::decide(
+                conn,
+                scope,
+                id,
+                item.version,
+                &Decision {
+                    verdict: Verdict::Document(verdict),
+                    decided_by: reviewer,
+                    level_at_decision: identity.kyc.kyc_level,
+                },
+            )
+            .map_err(conflict)?;
+            reviews::set_decision_note(conn, state.db.keys(), scope, id, &decision.note)?;
+            let document = documents::set_status(conn, tenant, document_id, status)?;
+            let reason = match verdict {
+                kyc_model::DocumentVerdict::Reject { reason } => reason,
+                _ => None,
+            };
+            if reason.is_some() {
+                documents::set_reason(conn, tenant, document_id, reason)?;
+            }
+            for action in [
+                AuditAction::DocumentStatusChanged,
+                AuditAction::ReviewDecided,
+            ] {
+                let mut event =
+                    audit::NewAuditEvent::for_identity(tenant, identity.id, actor, action);
+                event.document_id = Some(document_id);
+                event.fields = vec!["status".to_owned()];
+                audit::append(conn, &event)?;
+            }
+            let reasons = crate::dto::DocumentDto::new(&document, reason).reasons;
+            emit(
+                conn,
+                tenant,
+                EventType::DocumentStatusChanged,
+                json!({
+                    "documentId": document.id,
+                    "identityId": identity.id,
+                    "type": document.doc_type,
+                    "status": document.status,
+                    "reasons": reasons,
+                    "source": "review",
+                    "reviewId": id,
+                }),
+            )?;
+            settle(conn, state, identity, actor)?;
+            decided
+        }
+    };
+    tracing::info!(
+        review = %id,
+        tenant = %tenant,
+        kind = ?item.kind,
+        decision = decision.action.as_str(),
+        reason_code = decision.note.reason_code.as_str(),
+        "review decided"
+    );
+    Ok(decided)
+}

@@ -6,7 +6,9 @@ pub mod common;
 pub mod documents;
 pub mod identities;
 pub mod ops;
+pub mod reviews;
 pub mod sandbox;
+pub mod webhooks;
 
 use actix_web::web;
 
@@ -37,6 +39,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(business::create_business)
                 .service(business::list_businesses)
                 .service(business::get_business)
-                .service(business::patch_business),
+                .service(business::patch_business)
+                .service(reviews::list_reviews)
+                .service(reviews::get_review)
+                .service(reviews::decide)
+                .service(webhooks::put_config)
+                .service(webhooks::get_config)
+                .service(webhooks::list_deliveries),
         );
 }
