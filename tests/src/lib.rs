@@ -870,6 +870,177 @@ pub fn full_person_body(email: &str, ssn: &str) -> Value {
     body
 }
 
+// ----------------------------------------------------------------------------------------------
+// Webhooks
+
+/// One request a [`WebhookReceiver`] received.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub method: String,
+    pub path: String,
+    /// Header names lowercased.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Received {
+    /// A header's value.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The body as JSON (`null` when it is not).
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or(Value::Null)
+    }
+}
+
+/// A minimal HTTP/1.1 endpoint on 127.0.0.1 that records every request and answers `status`
+/// with an empty body: a webhook receiver. Runs on its own thread (std I/O, no runtime), which
+/// stops when the receiver drops.
+pub struct WebhookReceiver {
+    pub url: String,
+    received: Arc<Mutex<Vec<Received>>>,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    addr: SocketAddr,
+}
+
+impl WebhookReceiver {
+    /// Starts a receiver answering every request with `status`.
+    pub fn start(status: u16) -> Self {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let received = Arc::new(Mutex::new(Vec::new()));
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (sink, flag) = (Arc::clone(&received), Arc::clone(&stop));
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                if flag.load(std::sync::atomic::Ordering::Relaxed) {
+                    break;
+                }
+                let Ok(stream) = stream else { continue };
+                let sink = Arc::clone(&sink);
+                std::thread::spawn(move || serve_connection(stream, &sink, status));
+            }
+        });
+        Self {
+            url: format!("http://{addr}/hooks/kyc"),
+            received,
+            stop,
+            addr,
+        }
+    }
+
+    /// Everything received so far.
+    pub fn received(&self) -> Vec<Received> {
+        self.received
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Waits (polling, at most `timeout`) until a received request satisfies `pred`.
+    pub async fn wait_for(&self, timeout: Duration, pred: impl Fn(&Received) -> bool) -> Received {
+        let started = std::time::Instant::now();
+        loop {
+            if let Some(found) = self.received().into_iter().find(|r| pred(r)) {
+                return found;
+            }
+            assert!(
+                started.elapsed() < timeout,
+                "nothing matching arrived within {timeout:?}; received: {:?}",
+                self.received()
+                    .iter()
+                    .map(|r| String::from_utf8_lossy(&r.body).into_owned())
+                    .collect::<Vec<_>>()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+impl Drop for WebhookReceiver {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        // Wakes the accept loop so it sees the flag.
+        drop(std::net::TcpStream::connect(self.addr));
+    }
+}
+
+/// Reads requests off one keep-alive connection until it closes.
+fn serve_connection(stream: std::net::TcpStream, sink: &Mutex<Vec<Received>>, status: u16) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let mut writer = match stream.try_clone() {
+        Ok(w) => w,
+        Err(_) => return,
+    };
+    let mut reader = BufReader::new(stream);
+    loop {
+        let mut request_line = String::new();
+        if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
+            return;
+        }
+        let mut parts = request_line.split_whitespace();
+        let method = parts.next().unwrap_or_default().to_owned();
+        let path = parts.next().unwrap_or_default().to_owned();
+        let mut headers = Vec::new();
+        loop {
+            let mut line = String::new();
+            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                return;
+            }
+            let line = line.trim_end();
+            if line.is_empty() {
+                break;
+            }
+            if let Some((name, value)) = line.split_once(':') {
+                headers.push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
+            }
+        }
+        let length = headers
+            .iter()
+            .find(|(n, _)| n == "content-length")
+            .and_then(|(_, v)| v.parse::<usize>().ok())
+            .unwrap_or(0);
+        let mut body = vec![0; length];
+        if reader.read_exact(&mut body).is_err() {
+            return;
+        }
+        sink.lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(Received {
+                method,
+                path,
+                headers,
+                body,
+            });
+        let reply = format!("HTTP/1.1 {status} Status\r\ncontent-length: 0\r\n\r\n");
+        if writer.write_all(reply.as_bytes()).is_err() {
+            return;
+        }
+    }
+}
+
+/// The Standard Webhooks signature of a message, computed here (not with the server's code):
+/// `v1,` and the base64 of HMAC-SHA256 over `{id}.{timestamp}.{body}`, keyed with the base64
+/// part of a `whsec_` secret.
+pub fn webhook_signature(secret: &str, id: &str, timestamp: &str, body: &[u8]) -> String {
+    use hmac::{Hmac, Mac};
+    let key = STANDARD
+        .decode(secret.strip_prefix("whsec_").expect("a whsec_ secret"))
+        .expect("the secret is base64");
+    let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(&key).unwrap();
+    mac.update(id.as_bytes());
+    mac.update(b".");
+    mac.update(timestamp.as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes()))
+}
+
 /// A `multipart/form-data` body from `(name, bytes)` parts: its content type and bytes. The
 /// files claim to be JPEG whatever they hold: the server must read the type from the bytes.
 pub fn multipart(parts: &[(&str, &[u8])]) -> (String, Vec<u8>) {

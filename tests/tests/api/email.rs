@@ -1,7 +1,10 @@
 //! Email is unique per tenant, regardless of case (SPEC §3): `409 email_already_in_use`.
 
+use std::sync::Arc;
+
 use kycd_tests::{person_body, unique_email};
 use serde_json::json;
+use tokio::task::JoinSet;
 
 both_backends! {
     async fn email_is_unique_per_tenant_ignoring_case(app) {
@@ -36,5 +39,28 @@ both_backends! {
             .await;
         same.assert_status(200);
         assert_eq!(same.json["email"], json!(email));
+    }
+}
+
+both_backends! {
+    /// Racing creates with one address: exactly one wins, the rest are 409 (never a 500).
+    async fn concurrent_creates_with_one_email_admit_one(app) {
+        let (_, key) = app.tenant_with_key("acme");
+        let email = unique_email();
+        let app = Arc::new(app);
+        let mut set = JoinSet::new();
+        for i in 0..10 {
+            let (app, key) = (app.clone(), key.clone());
+            // Different case per request: uniqueness ignores it.
+            let email = if i % 2 == 0 { email.clone() } else { email.to_uppercase() };
+            set.spawn(async move { app.create_person(&key, &person_body(&email)).await });
+        }
+        let responses = set.join_all().await;
+        let created = responses.iter().filter(|r| r.status == 201).count();
+        assert_eq!(created, 1, "{:?}", responses.iter().map(|r| r.status).collect::<Vec<_>>());
+        for res in responses.iter().filter(|r| r.status != 201) {
+            res.assert_error(409, "email_already_in_use");
+        }
+        assert_eq!(app.count_people(&key).await, 1);
     }
 }

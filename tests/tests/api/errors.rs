@@ -118,3 +118,16 @@ both_backends! {
         app.run_check(&key, &id).await.assert_error(404, "identity_not_found");
     }
 }
+
+/// SPEC §6: one error shape everywhere, including a JSON body over the server's limit.
+#[tokio::test]
+async fn an_oversized_json_body_is_413_in_the_error_shape() {
+    let app = TestApp::spawn().await;
+    let (_, key) = app.tenant_with_key("acme");
+    let mut body = person_body(&unique_email());
+    body["dueDiligence"] = json!({ "occupation": "x".repeat(300 * 1024) });
+    app.create_person(&key, &body)
+        .await
+        .assert_error(413, "payload_too_large");
+    assert_eq!(app.count_people(&key).await, 0);
+}
