@@ -51,6 +51,7 @@ mod listing;
 mod ops;
 mod pii;
 mod rate_limit;
+mod reviews;
 mod sandbox;
 mod seed;
 mod sessions;
