@@ -31,8 +31,9 @@ pub(crate) struct FrameStats {
 pub(crate) struct Boxed {
     pub size: (usize, usize),
     pub data: Vec<f32>,
-    /// Column sums of the rows of the current block row.
-    columns: Vec<u32>,
+    /// Column sums of the rows of the current block row (u16 holds 257 rows of 255).
+    columns: Vec<u16>,
+    wide: Vec<u32>,
     lap: Vec<i16>,
 }
 
@@ -53,7 +54,13 @@ pub(crate) fn analyze_plane(
     boxed.data.clear();
     boxed.data.reserve(bw * bh);
     boxed.columns.clear();
-    boxed.columns.resize(bw * k, 0);
+    boxed.wide.clear();
+    let narrow = k <= 257;
+    if narrow {
+        boxed.columns.resize(bw * k, 0);
+    } else {
+        boxed.wide.resize(bw * k, 0);
+    }
     if w == 0 || h == 0 || gray.len() < w * h {
         return FrameStats::default();
     }
@@ -76,23 +83,36 @@ pub(crate) fn analyze_plane(
         if y >= bh * k || bw == 0 {
             continue;
         }
+        if k == 1 {
+            boxed.data.extend(c.iter().map(|&v| f32::from(v)));
+            continue;
+        }
         // Vertical sums first (whole rows, vectorised), horizontal once per block row.
-        for (a, &v) in boxed.columns.iter_mut().zip(c) {
-            *a += u32::from(v);
+        if narrow {
+            for (a, &v) in boxed.columns.iter_mut().zip(c) {
+                *a += u16::from(v);
+            }
+        } else {
+            for (a, &v) in boxed.wide.iter_mut().zip(c) {
+                *a += u32::from(v);
+            }
         }
         if y % k == k - 1 {
-            let cols = &boxed.columns;
-            match k {
-                1 => boxed.data.extend(cols.iter().map(|&a| a as f32)),
-                2 => boxed
-                    .data
-                    .extend(cols.chunks_exact(2).map(|p| (p[0] + p[1]) as f32 * norm)),
-                _ => boxed.data.extend(
+            if narrow {
+                let cols = &boxed.columns;
+                boxed.data.extend(
+                    cols.chunks_exact(k)
+                        .map(|p| p.iter().map(|&v| u32::from(v)).sum::<u32>() as f32 * norm),
+                );
+                boxed.columns.fill(0);
+            } else {
+                let cols = &boxed.wide;
+                boxed.data.extend(
                     cols.chunks_exact(k)
                         .map(|p| p.iter().sum::<u32>() as f32 * norm),
-                ),
+                );
+                boxed.wide.fill(0);
             }
-            boxed.columns.fill(0);
         }
     }
     let n = (w * h) as f64;

@@ -6,9 +6,20 @@
 //! somewhere. The measured value is the first band's colourfulness when that already reaches
 //! the threshold (which proves a colour photo, and lets a JPEG be checked from a decode of its
 //! top band only), otherwise the highest band's.
+//!
+//! Two corrections keep badly exposed colour photos from looking grey: blown-out pixels (any
+//! channel at or above [`CLIPPED`]) carry no colour and are left out, and a dark band's value is
+//! scaled up as if its mean luma were [`REFERENCE_LUMA`] (at most [`MAX_GAIN`] times), since
+//! chroma shrinks with exposure just as luma does. Neither can lift a grey image above 0.
 
 /// Number of horizontal bands.
 pub(crate) const BANDS: usize = 16;
+/// Pixels with a channel at or above this are clipped and left out.
+const CLIPPED: u8 = 250;
+/// Dark bands are measured as if their mean luma were this...
+const REFERENCE_LUMA: f64 = 128.0;
+/// ...but amplified at most this much.
+const MAX_GAIN: f64 = 8.0;
 
 #[derive(Clone, Copy, Debug, Default)]
 struct Sums {
@@ -17,6 +28,8 @@ struct Sums {
     rg2: u64,
     yb: i64,
     yb2: u64,
+    /// Sum of (R + 2G + B) / 4, a cheap luma for the exposure correction.
+    luma: u64,
 }
 
 impl Sums {
@@ -30,7 +43,9 @@ impl Sums {
         // yb is accumulated doubled (R + G - 2B) to stay in integers.
         let yb_mean = self.yb as f64 / n / 2.0;
         let yb_var = (self.yb2 as f64 / n / 4.0 - yb_mean * yb_mean).max(0.0);
-        (rg_var + yb_var).sqrt() + 0.3 * (rg_mean * rg_mean + yb_mean * yb_mean).sqrt()
+        let raw = (rg_var + yb_var).sqrt() + 0.3 * (rg_mean * rg_mean + yb_mean * yb_mean).sqrt();
+        let mean_luma = self.luma as f64 / n;
+        raw * (REFERENCE_LUMA / mean_luma.max(1.0)).clamp(1.0, MAX_GAIN)
     }
 }
 
@@ -62,23 +77,28 @@ impl BandColour {
             return;
         };
         for chunk in row.chunks(C * 2048) {
-            // i32 sums over 2048 pixels cannot overflow (2048 * 510 < 2^31).
-            let (mut a, mut b) = (0i32, 0i32);
+            // i32 sums over 2048 pixels cannot overflow (2048 * 1020 < 2^31).
+            let (mut a, mut b, mut l, mut n) = (0i32, 0i32, 0u32, 0u32);
             let (mut qa, mut qb) = (0u64, 0u64);
             for p in chunk.chunks_exact(C) {
-                let (r, g, bl) = (i32::from(p[0]), i32::from(p[1]), i32::from(p[2]));
-                let rg = r - g;
-                let yb = r + g - 2 * bl;
+                let (r, g, bl) = (p[0], p[1], p[2]);
+                let keep = i32::from(r.max(g).max(bl) < CLIPPED);
+                let (r, g, bl) = (i32::from(r), i32::from(g), i32::from(bl));
+                let rg = (r - g) * keep;
+                let yb = (r + g - 2 * bl) * keep;
                 a += rg;
                 b += yb;
                 qa += (rg * rg) as u64;
                 qb += (yb * yb) as u64;
+                l += ((r + 2 * g + bl) * keep) as u32 / 4;
+                n += keep as u32;
             }
             band.rg += i64::from(a);
             band.yb += i64::from(b);
             band.rg2 += qa;
             band.yb2 += qb;
-            band.n += (chunk.len() / C) as u64;
+            band.luma += u64::from(l);
+            band.n += u64::from(n);
         }
     }
 
@@ -118,7 +138,7 @@ mod tests {
         c.reset(32);
         for y in 0..32 {
             let px: [u8; 6] = if y >= 30 {
-                [200, 100, 50, 100, 100, 100]
+                [230, 130, 80, 130, 130, 130]
             } else {
                 [9; 6]
             };
@@ -134,10 +154,31 @@ mod tests {
     }
 
     #[test]
+    fn dark_colour_is_still_colour_and_clipped_pixels_are_ignored() {
+        let mut bright = BandColour::default();
+        bright.reset(2);
+        bright.add_row::<3>(0, &[200, 100, 50, 100, 100, 100]);
+        let mut dark = BandColour::default();
+        dark.reset(2);
+        dark.add_row::<3>(0, &[40, 20, 10, 20, 20, 20]);
+        // A fifth of the exposure keeps about the same colourfulness.
+        assert!((dark.first() - bright.first()).abs() < 0.2 * bright.first());
+        let mut clipped = BandColour::default();
+        clipped.reset(2);
+        clipped.add_row::<3>(0, &[255, 250, 255, 200, 100, 50, 100, 100, 100]);
+        // (the clipped pixel is left out of the mean luma too)
+        assert!((clipped.first() - bright.first()).abs() < 1e-9);
+        let mut white = BandColour::default();
+        white.reset(2);
+        white.add_row::<3>(0, &[255, 255, 255, 255, 251, 255]);
+        assert_eq!(white.first(), 0.0);
+    }
+
+    #[test]
     fn rgba_rows_use_the_colour_channels() {
         let mut c = BandColour::default();
         c.reset(2);
-        c.add_row::<4>(0, &[200, 100, 50, 0, 100, 100, 100, 255]);
+        c.add_row::<4>(0, &[230, 130, 80, 0, 130, 130, 130, 255]);
         assert!((c.first() - 5000f64.sqrt() * 1.3).abs() < 1e-9);
     }
 }

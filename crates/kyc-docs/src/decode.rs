@@ -168,9 +168,10 @@ pub(crate) fn jpeg_top_rows(
         .ok_or(DocsError::Corrupt("short JPEG scan header"))?;
     let data_start = sos.start + 2 + header_len;
     let coded = sos.end.saturating_sub(data_start);
-    // Three times the band's share of the coded data, plus slack, covers dense top rows.
+    // Twice the band's share of the coded data, plus slack, covers dense top rows; what is
+    // left over is only scanned for the end marker.
     let share = band as f64 / height as f64;
-    let take = ((coded as f64 * share * 3.0) as usize + 16_384).min(coded);
+    let take = ((coded as f64 * share * 2.0) as usize + 8_192).min(coded);
     budget(
         (data_start + take + 2) as u64 + (info.width as u64) * (band as u64) * 3,
         limits,

@@ -58,7 +58,7 @@ pub struct QualityConfig {
     /// (0.04).
     pub cutoff_max_contact: f64,
     /// `monochrome` fails below this colourfulness of the frame (Hasler and Süsstrunk's
-    /// metric; 0 for grey images) (3.0).
+    /// metric; 0 for grey images) (2.0).
     pub monochrome_min_colourfulness: f64,
     /// A located document covers at least this share of the frame (0.05)...
     pub document_min_area: f64,
@@ -91,7 +91,7 @@ impl Default for QualityConfig {
             exposure_frame_max_dark_share: 0.9,
             exposure_frame_max_bright_share: 0.2,
             cutoff_max_contact: 0.04,
-            monochrome_min_colourfulness: 3.0,
+            monochrome_min_colourfulness: 2.0,
             document_min_area: 0.05,
             document_max_area: 0.97,
             document_min_shape: 0.85,

@@ -104,15 +104,18 @@ pub(crate) fn box_down(
         return (dw, dh);
     }
     let norm = 1.0 / (k * k) as f32;
+    let mut column = vec![0f32; dw * k];
     for (oy, out_row) in dst.chunks_exact_mut(dw).enumerate() {
+        // Vertical sums over whole rows first (vectorised), then one horizontal pass.
+        column.fill(0.0);
         for dy in 0..k {
             let row = &src[(oy * k + dy) * sw..][..dw * k];
-            for (out, cell) in out_row.iter_mut().zip(row.chunks_exact(k)) {
-                *out += cell.iter().sum::<f32>();
+            for (c, &v) in column.iter_mut().zip(row) {
+                *c += v;
             }
         }
-        for out in out_row.iter_mut() {
-            *out *= norm;
+        for (out, cell) in out_row.iter_mut().zip(column.chunks_exact(k)) {
+            *out = cell.iter().sum::<f32>() * norm;
         }
     }
     (dw, dh)

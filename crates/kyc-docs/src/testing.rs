@@ -69,32 +69,56 @@ impl Scene {
         let glyph_seed = rng.next();
         let cw = self.card_width * w as f64;
         let ch = cw * 54.0 / 85.6;
+        // The card is drawn flat once, then placed with bilinear sampling (which also
+        // antialiases its edges), as a camera would see a card lying on a table.
+        let (tw, th) = (cw.ceil().max(1.0) as usize, ch.ceil().max(1.0) as usize);
+        let s = cw / 1032.0; // detail scale: 1 at the peer's 1200 px wide frame
+        let curves = guilloche(tw, s, ch);
+        let mut card = vec![[0f32; 3]; tw * th];
+        for y in 0..th {
+            for x in 0..tw {
+                let (u, v) = ((x as f64 + 0.5) / cw, (y as f64 + 0.5) / ch);
+                card[y * tw + x] = self.card_pixel(u, v, (cw, ch), s, glyph_seed, &curves[x]);
+            }
+        }
         let (cx, cy) = (self.centre.0 * w as f64, self.centre.1 * h as f64);
         let (sin, cos) = self.angle.to_radians().sin_cos();
-        let s = cw / 1032.0; // detail scale: 1 at the peer's 1200 px wide frame
         let mut img = vec![0f32; w * h * 3];
         for y in 0..h {
             for x in 0..w {
-                // Supersample 2x2 so card edges and strokes are antialiased like a real photo.
-                let mut acc = [0f32; 3];
-                for (dx, dy) in [(0.25, 0.25), (0.75, 0.25), (0.25, 0.75), (0.75, 0.75)] {
-                    let (px, py) = (x as f64 + dx - cx, y as f64 + dy - cy);
-                    let u = (px * cos + py * sin) / cw + 0.5;
-                    let v = (-px * sin + py * cos) / ch + 0.5;
-                    let c = if (0.0..1.0).contains(&u) && (0.0..1.0).contains(&v) {
-                        self.card_pixel(u, v, cw, ch, s, glyph_seed)
-                    } else {
-                        let t = table_tex[y * w + x];
-                        let grain = ((x as f64 / w as f64 * 60.0 + f64::from(t) * 2.0).sin() * 0.5
-                            + 0.5) as f32;
-                        let k = 0.75 + 0.25 * t + 0.15 * grain;
-                        [self.table[0] * k, self.table[1] * k, self.table[2] * k]
-                    };
+                let t = table_tex[y * w + x];
+                let grain =
+                    ((x as f64 / w as f64 * 60.0 + f64::from(t) * 2.0).sin() * 0.5 + 0.5) as f32;
+                let k = 0.75 + 0.25 * t + 0.15 * grain;
+                let mut px = [self.table[0] * k, self.table[1] * k, self.table[2] * k];
+                // Card texture coordinates of this pixel's centre.
+                let (dx, dy) = (x as f64 + 0.5 - cx, y as f64 + 0.5 - cy);
+                let u = dx * cos + dy * sin + cw / 2.0 - 0.5;
+                let v = -dx * sin + dy * cos + ch / 2.0 - 0.5;
+                if u > -1.0 && v > -1.0 && u < tw as f64 && v < th as f64 {
+                    let (x0, y0) = (u.floor(), v.floor());
+                    let (fx, fy) = ((u - x0) as f32, (v - y0) as f32);
+                    let mut acc = [0f32; 4]; // colour and coverage
+                    for (ox, oy, wgt) in [
+                        (0, 0, (1.0 - fx) * (1.0 - fy)),
+                        (1, 0, fx * (1.0 - fy)),
+                        (0, 1, (1.0 - fx) * fy),
+                        (1, 1, fx * fy),
+                    ] {
+                        let (sx, sy) = (x0 as i64 + ox, y0 as i64 + oy);
+                        if sx >= 0 && sy >= 0 && (sx as usize) < tw && (sy as usize) < th {
+                            let c = card[sy as usize * tw + sx as usize];
+                            for i in 0..3 {
+                                acc[i] += c[i] * wgt;
+                            }
+                            acc[3] += wgt;
+                        }
+                    }
                     for i in 0..3 {
-                        acc[i] += c[i] * 0.25;
+                        px[i] = acc[i] + px[i] * (1.0 - acc[3]);
                     }
                 }
-                img[(y * w + x) * 3..][..3].copy_from_slice(&acc);
+                img[(y * w + x) * 3..][..3].copy_from_slice(&px);
             }
         }
         if self.blur > 0.0 {
@@ -102,20 +126,25 @@ impl Scene {
         }
         let ((gx, gy), gr, strength) = self.glare;
         let (gx, gy, gr) = (gx * w as f64, gy * h as f64, (gr * w as f64).max(1.0));
+        let gauss = gaussian_table(&mut rng);
         let mut out = vec![0u8; w * h * 3];
         for y in 0..h {
             for x in 0..w {
                 let boost = if strength > 0.0 {
                     let d2 = ((x as f64 - gx).powi(2) + (y as f64 - gy).powi(2)) / (gr * gr);
-                    strength * (-d2 * 0.9).exp() as f32
+                    if d2 < 16.0 {
+                        strength * (-d2 * 0.9).exp() as f32
+                    } else {
+                        0.0
+                    }
                 } else {
                     0.0
                 };
                 let i = (y * w + x) * 3;
                 let mut px = [0f32; 3];
                 for c in 0..3 {
-                    let v = (img[i + c] + boost) * self.gain + self.offset;
-                    px[c] = v + self.noise * rng.gaussian();
+                    let noise = gauss[(rng.next() >> 52) as usize];
+                    px[c] = (img[i + c] + boost) * self.gain + self.offset + self.noise * noise;
                 }
                 if self.grey || self.threshold {
                     let l = 0.299 * px[0] + 0.587 * px[1] + 0.114 * px[2];
@@ -135,7 +164,15 @@ impl Scene {
     }
 
     /// Card colour at card coordinates (u, v) in [0, 1).
-    fn card_pixel(&self, u: f64, v: f64, cw: f64, ch: f64, s: f64, seed: u64) -> [f32; 3] {
+    fn card_pixel(
+        &self,
+        u: f64,
+        v: f64,
+        (cw, ch): (f64, f64),
+        s: f64,
+        seed: u64,
+        curves: &[f64],
+    ) -> [f32; 3] {
         let base = self.card;
         let (x, y) = (u * cw, v * ch); // card pixels
         let dark = [25.0f32, 25.0, 30.0];
@@ -192,15 +229,8 @@ impl Scene {
             base[1] - 6.0 * u as f32,
             base[2] - 8.0 * (1.0 - u as f32),
         ];
-        for k in 0..12 {
-            let amp = (8.0 + 3.0 * f64::from(k)) * s;
-            let yy = ch * 0.55
-                + amp * (x / (38.0 * s) + f64::from(k) * 0.7).sin()
-                + 0.6 * amp * (x / (11.0 * s) + f64::from(k) * 1.4).sin();
-            if (y - yy).abs() < 0.8 * s {
-                c = [c[0] - 45.0, c[1] - 30.0, c[2] - 15.0];
-                break;
-            }
+        if curves.iter().any(|&yy| (y - yy).abs() < 0.8 * s) {
+            c = [c[0] - 45.0, c[1] - 30.0, c[2] - 15.0];
         }
         c
     }
@@ -215,6 +245,27 @@ impl Scene {
             png_rgb(self.width, self.height, &px)
         }
     }
+}
+
+/// For every card column, the heights of the 12 guilloche curves crossing it.
+fn guilloche(columns: usize, s: f64, ch: f64) -> Vec<[f64; 12]> {
+    (0..columns)
+        .map(|x| {
+            let x = x as f64 + 0.5;
+            std::array::from_fn(|k| {
+                let k = k as f64;
+                let amp = (8.0 + 3.0 * k) * s;
+                ch * 0.55
+                    + amp * (x / (38.0 * s) + k * 0.7).sin()
+                    + 0.6 * amp * (x / (11.0 * s) + k * 1.4).sin()
+            })
+        })
+        .collect()
+}
+
+/// 4096 standard normal samples, drawn once per render and indexed by random bits.
+fn gaussian_table(rng: &mut Rng) -> Vec<f32> {
+    (0..4096).map(|_| rng.gaussian()).collect()
 }
 
 /// Pseudo-glyph: a 5x7 bitmap cell per character (1 column of spacing), stroke-like.
