@@ -7,14 +7,21 @@
 //! - [`Operator`]: an `operator` key (the review queue, across tenants).
 //!
 //! A missing or unknown key is `401`; a known key of the wrong role `403`. Each authenticated
-//! request also spends one token of the key's rate limit (`429` with `Retry-After`).
+//! request also spends one token of the key's rate limit (`429` with `Retry-After`). Keys that
+//! authenticated recently are remembered for a short while ([`KeyCache`]).
 
-use std::future::Future;
-use std::pin::Pin;
+use std::{
+    collections::HashMap,
+    future::Future,
+    pin::Pin,
+    sync::{Mutex, PoisonError},
+    time::{Duration, Instant},
+};
 
 use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
 use kyc_model::{ApiKeyId, Role, TenantId};
 use kyc_store::api_keys::{self, ApiKey};
+use sha2::{Digest, Sha256};
 
 use crate::{
     error::ApiError,
@@ -54,15 +61,56 @@ fn bearer(req: &HttpRequest) -> Option<String> {
         .then(|| token.to_owned())
 }
 
+/// Recently authenticated keys, so a hot key costs no database round trip. Entries live
+/// [`KeyCache::TTL`]: a revoked key keeps working for at most that long on a replica that saw
+/// it. Only successful lookups are cached (a flood of bad keys cannot fill it), and the map is
+/// cleared when it reaches [`KeyCache::CAPACITY`].
+#[derive(Default)]
+pub struct KeyCache {
+    entries: Mutex<HashMap<[u8; 32], (Caller, Instant)>>,
+}
+
+impl KeyCache {
+    /// How long an authenticated key is trusted without asking the database again.
+    pub const TTL: Duration = Duration::from_secs(30);
+    /// Most keys remembered at once.
+    pub const CAPACITY: usize = 10_000;
+
+    fn get(&self, digest: &[u8; 32]) -> Option<Caller> {
+        let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        entries
+            .get(digest)
+            .filter(|(_, at)| at.elapsed() < Self::TTL)
+            .map(|(caller, _)| caller.clone())
+    }
+
+    fn put(&self, digest: [u8; 32], caller: Caller) {
+        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        if entries.len() >= Self::CAPACITY {
+            entries.clear();
+        }
+        entries.insert(digest, (caller, Instant::now()));
+    }
+}
+
 async fn authenticate(req: HttpRequest, allowed: &'static [Role]) -> Result<Caller, ApiError> {
     let state = req
         .app_data::<web::Data<AppState>>()
         .cloned()
         .ok_or_else(|| ApiError::internal("application state missing"))?;
     let token = bearer(&req).ok_or(ApiError::Unauthorized)?;
-    let db = state.db.clone();
-    let key = blocking(move || Ok(db.run(|conn| api_keys::authenticate(conn, &token))?)).await?;
-    let caller = Caller::from(key.ok_or(ApiError::Unauthorized)?);
+    let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+    let caller = match state.keys.get(&digest) {
+        Some(caller) => caller,
+        None => {
+            let db = state.db.clone();
+            let key =
+                blocking(move || Ok(db.run(|conn| api_keys::authenticate(conn, &token))?)).await?;
+            let caller = Caller::from(key.ok_or(ApiError::Unauthorized)?);
+            state.keys.put(digest, caller.clone());
+            caller
+        }
+    };
     state
         .limiter
         .check(caller.key_id)
@@ -119,6 +167,27 @@ mod tests {
     use actix_web::test::TestRequest;
 
     use super::*;
+
+    #[test]
+    fn the_key_cache_remembers_successes_only_and_is_bounded() {
+        let cache = KeyCache::default();
+        let caller = Caller {
+            key_id: ApiKeyId::random(),
+            tenant: TenantId::random(),
+            role: Role::Readonly,
+        };
+        assert!(cache.get(&[1; 32]).is_none());
+        cache.put([1; 32], caller.clone());
+        assert_eq!(cache.get(&[1; 32]).map(|c| c.key_id), Some(caller.key_id));
+        assert!(cache.get(&[2; 32]).is_none());
+        for i in 0..KeyCache::CAPACITY {
+            let mut digest = [0u8; 32];
+            digest[..8].copy_from_slice(&(i as u64).to_le_bytes());
+            digest[31] = 9;
+            cache.put(digest, caller.clone());
+        }
+        assert!(cache.entries.lock().unwrap().len() <= KeyCache::CAPACITY);
+    }
 
     #[test]
     fn bearer_tokens_are_read_strictly() {

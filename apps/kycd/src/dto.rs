@@ -538,3 +538,57 @@ pub struct SimulateRequest {
     #[schema(example = "L2")]
     pub level: Option<String>,
 }
+
+/// `PUT /kycs` body (seeds 004 and 002).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct KycSessionRequestDto {
+    /// A personal identity id, or `usr-` followed by it (40 characters).
+    pub user_id: String,
+    /// `full`, `shipping`, `rfi` or `import`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub redirect_uri: Option<String>,
+    /// The provider's verified result (type `import` only): `{provider, document {type, number,
+    /// country, expiresAt}, person {givenName, familyName, birthdate, gender, address}, verifiedAt}`.
+    #[schema(value_type = Option<Object>)]
+    pub output: Option<serde_json::Value>,
+}
+
+/// What a KYC session must collect, and for an import, its verdict.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct KycSessionDto {
+    /// The session's id (recorded in the identity's audit trail).
+    pub id: String,
+    pub identity_id: String,
+    /// The `usr-` form of the identity id.
+    pub user_id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// `requires-data`, `pending-review`, `completed` or `rejected`.
+    pub status: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redirect_uri: Option<String>,
+    /// Wire names of the fields still to collect.
+    pub missing_data: Vec<String>,
+    /// Documents still to collect, e.g. `proofOfId`.
+    pub missing_documents: Vec<String>,
+    #[schema(value_type = String, example = "L1")]
+    pub kyc_level: KycLevel,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub import: Option<ImportResultDto>,
+}
+
+/// The verdict on an imported verification.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportResultDto {
+    pub provider: String,
+    /// `ok` or `failed`.
+    pub status: String,
+    /// `data-mismatch`, `underage` or `expired-document` when failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub document_id: String,
+}

@@ -193,6 +193,7 @@ impl Application {
                 Presigner::DEFAULT_TTL,
             ),
             limiter: KeyRateLimiter::new(serve.rate_limit_per_second, serve.rate_limit_burst),
+            keys: crate::auth::KeyCache::default(),
             quality: kyc_docs::QualityConfig::default(),
             image_slots: Arc::new(tokio::sync::Semaphore::new(workers.max(1))),
             public_url: public_url.trim_end_matches('/').to_owned(),

@@ -18,6 +18,8 @@ pub struct AppState {
     pub mode: Mode,
     pub presigner: Presigner,
     pub limiter: KeyRateLimiter,
+    /// Recently authenticated API keys.
+    pub keys: crate::auth::KeyCache,
     pub quality: kyc_docs::QualityConfig,
     /// Bounds concurrent image checks, so large uploads cannot take every blocking thread.
     pub image_slots: Arc<Semaphore>,

@@ -51,7 +51,7 @@ impl Record {
         let checks = checks::list_for_identity(conn, tenant, id)?;
         let documents = documents::list_for_identity(conn, tenant, id)?;
         let reviews = reviews::records_for_identity(conn, tenant, id)?;
-        let document_reasons = Vec::new();
+        let document_reasons = documents::reasons_for_identity(conn, tenant, id)?;
         Ok(Self {
             identity,
             checks,
@@ -672,6 +672,149 @@ pub fn simulate_person(
         None,
     )?;
     settle(conn, state, record.identity, actor)
+}
+
+/// `PUT /kycs`: records the session in the audit trail and, for an import, the provider's
+/// verification as a document (approved, or rejected with the reason), then answers what the
+/// session still has to collect.
+pub fn start_session(
+    conn: &mut DbConnection,
+    state: &AppState,
+    tenant: TenantId,
+    actor: Actor,
+    request: &kyc_rules::KycSessionRequest,
+) -> Result<crate::dto::KycSessionDto, ApiError> {
+    use kyc_model::{
+        DocumentStatus, DocumentType, EligibilityStatus, KycSessionType, MissingDocument,
+    };
+    use kyc_rules::ImportDocumentType;
+
+    let mut identity = personal::find(conn, state.db.keys(), tenant, request.user_id)?;
+    let session_id = uuid::Uuid::new_v4();
+    audit_identity(
+        conn,
+        &identity,
+        actor,
+        AuditAction::KycSessionStarted,
+        &[],
+        None,
+    )?;
+    let mut import = None;
+    if let (KycSessionType::Import, Some(output)) = (request.kind, &request.output) {
+        let verdict = kyc_rules::kyc::check_import(output, state.now())
+            .and_then(|()| kyc_rules::kyc::check_import_matches(output, &identity.data));
+        let (status, reason) = match verdict {
+            Ok(()) => (DocumentStatus::Approved, None),
+            Err(failure) => (DocumentStatus::Rejected, Some(failure.reason)),
+        };
+        let doc_type = match output.document.kind {
+            ImportDocumentType::Passport => DocumentType::Passport,
+            ImportDocumentType::IdCard => DocumentType::IdentificationCard,
+            ImportDocumentType::DrivingLicense => DocumentType::License,
+            ImportDocumentType::ResidencePermit => DocumentType::ResidencePermit,
+        };
+        let provider = output.provider.as_str().to_owned();
+        let document = documents::insert_imported(
+            conn,
+            &documents::NewImportedDocument {
+                tenant_id: tenant,
+                identity_id: identity.id,
+                doc_type,
+                status,
+                reason,
+                provider: provider.clone(),
+            },
+        )?;
+        audit_identity(
+            conn,
+            &identity,
+            actor,
+            AuditAction::DocumentUploaded,
+            &["import"],
+            None,
+        )?;
+        emit(
+            conn,
+            tenant,
+            EventType::DocumentStatusChanged,
+            json!({
+                "identityId": identity.id,
+                "documentId": document.id,
+                "status": status,
+                "reason": reason,
+                "source": "import",
+            }),
+        )?;
+        identity = settle(conn, state, identity, actor)?;
+        import = Some(crate::dto::ImportResultDto {
+            provider,
+            status: if reason.is_none() { "ok" } else { "failed" }.to_owned(),
+            reason: reason.map(|r| r.as_str().to_owned()),
+            document_id: document.id.to_string(),
+        });
+    }
+
+    let record = Record::load_facts(conn, tenant, identity)?;
+    let evaluation = record.evaluate(state);
+    let (mut data, mut docs) = (
+        kyc_tiers::FieldSet::default(),
+        kyc_tiers::DocumentSet::default(),
+    );
+    for e in evaluation.eligibility() {
+        data = data.union(e.missing_data);
+        docs = docs.union(e.missing_documents);
+    }
+    let mut missing_data: Vec<String> = data
+        .iter()
+        .map(|f| kyc_tiers::field_name(f).to_owned())
+        .collect();
+    let mut missing_documents: Vec<MissingDocument> = docs.to_vec();
+    match request.kind {
+        KycSessionType::Shipping => {
+            missing_data = if record.identity.data.address.is_none() {
+                vec!["address".to_owned()]
+            } else {
+                Vec::new()
+            };
+            missing_documents.clear();
+        }
+        KycSessionType::Rfi if missing_data.is_empty() && missing_documents.is_empty() => {
+            missing_documents.push(MissingDocument::ProofOfAddress);
+        }
+        KycSessionType::Full | KycSessionType::Rfi | KycSessionType::Import => {}
+    }
+    let statuses: Vec<EligibilityStatus> =
+        evaluation.eligibility().iter().map(|e| e.status).collect();
+    let status = if import.as_ref().is_some_and(|i| i.status == "failed")
+        || statuses.contains(&EligibilityStatus::Rejected)
+    {
+        "rejected"
+    } else if statuses.contains(&EligibilityStatus::PendingReview) {
+        "pending-review"
+    } else if missing_data.is_empty() && missing_documents.is_empty() {
+        "completed"
+    } else {
+        "requires-data"
+    };
+    let id = record.identity.id;
+    Ok(crate::dto::KycSessionDto {
+        id: format!("kyc-{session_id}"),
+        identity_id: id.to_string(),
+        user_id: format!("usr-{id}"),
+        kind: serde_json::to_value(request.kind)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default(),
+        status: status.to_owned(),
+        redirect_uri: request.redirect_uri.as_ref().map(|u| u.as_str().to_owned()),
+        missing_data,
+        missing_documents: missing_documents
+            .iter()
+            .map(|d| d.as_str().to_owned())
+            .collect(),
+        kyc_level: evaluation.level(),
+        import,
+    })
 }
 
 // Compliance review decisions (`POST /reviews/{id}/decision`).

@@ -1,7 +1,7 @@
 //! Identity containers, personal identities and their KYC views (SPEC §2, §4, §6).
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
-use kyc_model::{PersonalIdentityId, ProcessName};
+use kyc_model::PersonalIdentityId;
 use kyc_store::{
     audit, business, containers,
     list::{ListQuery, PageRequest},
@@ -254,21 +254,13 @@ pub async fn get_kyc(
     let body = blocking(move || {
         let record = st.db.run(|conn| Record::load(conn, &st, tenant, id))?;
         let evaluation = record.evaluate(&st);
-        let processes: serde_json::Map<String, serde_json::Value> = ProcessName::ALL
+        // One entry per process, keyed by its wire name (`taxDetails`, ...).
+        let processes: serde_json::Map<String, serde_json::Value> = evaluation
+            .processes()
             .iter()
-            .map(|&name| {
-                let report = evaluation.process(name);
-                let key = serde_json::to_value(name)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned));
-                (
-                    key.unwrap_or_default(),
-                    json!({
-                        "status": report.status,
-                        "reason": report.reason,
-                        "attempts": report.attempts,
-                    }),
-                )
+            .filter_map(|report| {
+                let key = serde_json::to_value(report.name).ok()?.as_str()?.to_owned();
+                Some((key, serde_json::to_value(report).ok()?))
             })
             .collect();
         Ok(json!({

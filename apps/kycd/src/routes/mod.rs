@@ -8,6 +8,7 @@ pub mod identities;
 pub mod ops;
 pub mod reviews;
 pub mod sandbox;
+pub mod sessions;
 pub mod webhooks;
 
 use actix_web::web;
@@ -40,6 +41,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(business::list_businesses)
                 .service(business::get_business)
                 .service(business::patch_business)
+                .service(sessions::start_session)
                 .service(reviews::list_reviews)
                 .service(reviews::get_review)
                 .service(reviews::decide)

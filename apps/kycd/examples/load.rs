@@ -1,0 +1,273 @@
+//! Load benchmark of the kycd API on loopback, next to baselines measured in the same run.
+//!
+//! ```sh
+//! cargo run --release -p kycd --example load -- [--secs 10] [--connections 64]
+//! ```
+//!
+//! Starts, in this process: kycd on SQLite in a temporary directory (port 0, sandbox mode, no
+//! rate limit in the way) and an actix-web hello-world server with the same worker count. It
+//! measures the raw single-transaction insert rate of SQLite on the same disk with kycd's
+//! settings (WAL, `synchronous=FULL`, one row per transaction), then drives each target with
+//! `--connections` keep-alive connections for `--secs` seconds: `POST /identity-containers`
+//! (create), `GET /personal-identities/{id}` (get), `GET /personal-identities?page[size]=30`
+//! (list) and the hello-world route. It prints one JSON line per measurement (requests per
+//! second, p50 and p99 latency) and the ratios the targets are stated in. Traffic goes to
+//! 127.0.0.1 only, and every phase stops by itself. The client shares the machine's cores with
+//! the servers, so compare ratios from one run, not absolute numbers across machines.
+
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a benchmark: any failure should stop it loudly"
+)]
+
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use diesel::{Connection, RunQueryDsl, SqliteConnection, connection::SimpleConnection};
+use kyc_model::Role;
+use kycd::{
+    cli::{GlobalArgs, LogFormat, Mode, ServeArgs},
+    startup::Application,
+};
+use serde_json::json;
+
+struct Options {
+    secs: u64,
+    connections: usize,
+}
+
+fn options() -> Options {
+    let mut opts = Options {
+        secs: 10,
+        connections: 64,
+    };
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    for pair in args.chunks(2) {
+        match (
+            pair[0].as_str(),
+            pair.get(1).and_then(|v| v.parse::<u64>().ok()),
+        ) {
+            ("--secs", Some(v)) => opts.secs = v.max(1),
+            ("--connections", Some(v)) => opts.connections = usize::try_from(v).unwrap().max(1),
+            _ => panic!("usage: load [--secs N] [--connections N]"),
+        }
+    }
+    opts
+}
+
+#[derive(Debug)]
+struct Measured {
+    name: &'static str,
+    per_sec: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+}
+
+impl Measured {
+    fn print(&self) {
+        println!(
+            "{}",
+            json!({
+                "measurement": self.name,
+                "requests_per_s": (self.per_sec * 10.0).round() / 10.0,
+                "p50_ms": (self.p50_ms * 1000.0).round() / 1000.0,
+                "p99_ms": (self.p99_ms * 1000.0).round() / 1000.0,
+            })
+        );
+    }
+}
+
+fn summarize(name: &'static str, mut latencies: Vec<Duration>, elapsed: Duration) -> Measured {
+    latencies.sort_unstable();
+    let at = |q: f64| {
+        let i = ((latencies.len() as f64 - 1.0) * q).round() as usize;
+        latencies.get(i).map_or(0.0, |d| d.as_secs_f64() * 1e3)
+    };
+    Measured {
+        name,
+        per_sec: latencies.len() as f64 / elapsed.as_secs_f64(),
+        p50_ms: at(0.50),
+        p99_ms: at(0.99),
+    }
+}
+
+/// One row per transaction on a fresh SQLite file with kycd's durability settings.
+fn raw_sqlite_inserts(dir: &std::path::Path, secs: u64) -> Measured {
+    let path = dir.join("raw.db");
+    let mut conn = SqliteConnection::establish(path.to_str().unwrap()).unwrap();
+    conn.batch_execute(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 30000;
+         CREATE TABLE t (id TEXT PRIMARY KEY NOT NULL, payload TEXT NOT NULL, at BIGINT NOT NULL);",
+    )
+    .unwrap();
+    let payload = "x".repeat(600);
+    let mut latencies = Vec::new();
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(secs);
+    let mut n = 0u64;
+    while Instant::now() < deadline {
+        let t0 = Instant::now();
+        conn.immediate_transaction(|c| {
+            diesel::sql_query(format!("INSERT INTO t VALUES ('{n}', '{payload}', {n})")).execute(c)
+        })
+        .unwrap();
+        latencies.push(t0.elapsed());
+        n += 1;
+    }
+    summarize("sqlite_raw_insert_1_per_txn", latencies, started.elapsed())
+}
+
+/// Drives `make(i)` requests from `connections` concurrent keep-alive connections.
+fn drive<F>(name: &'static str, opts: &Options, make: F) -> Measured
+where
+    F: Fn(&reqwest::Client, u64) -> reqwest::RequestBuilder + Send + Sync + 'static,
+{
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let make = Arc::new(make);
+    let connections = opts.connections;
+    let secs = opts.secs;
+    runtime.block_on(async move {
+        let client = reqwest::Client::builder()
+            .pool_max_idle_per_host(connections)
+            .build()
+            .unwrap();
+        let started = Instant::now();
+        let deadline = started + Duration::from_secs(secs);
+        let mut tasks = Vec::new();
+        for c in 0..connections {
+            let (client, make) = (client.clone(), Arc::clone(&make));
+            tasks.push(tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                let mut i = c as u64 * 1_000_000;
+                while Instant::now() < deadline {
+                    let t0 = Instant::now();
+                    let response = make(&client, i).send().await.unwrap();
+                    let status = response.status();
+                    let _ = response.bytes().await.unwrap();
+                    assert!(status.is_success(), "{name}: {status}");
+                    latencies.push(t0.elapsed());
+                    i += 1;
+                }
+                latencies
+            }));
+        }
+        let mut all = Vec::new();
+        for task in tasks {
+            all.extend(task.await.unwrap());
+        }
+        summarize(name, all, started.elapsed())
+    })
+}
+
+fn person(i: u64) -> serde_json::Value {
+    json!({
+        "firstName": "Jonathan", "lastName": "Doe", "phone": "+12025550165",
+        "email": format!("load{i}@example.com"),
+        "address": {"street1": "4220 Davisson Street", "city": "Rushville", "state": "IN", "postalCode": "46173", "country": "US"},
+        "dateOfBirth": "1987-03-25", "ssn": "305464885",
+    })
+}
+
+#[actix_web::main]
+async fn main() {
+    let opts = options();
+    let dir = tempfile::tempdir().unwrap();
+    let workers = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
+
+    let global = GlobalArgs {
+        data_dir: dir.path().join("data"),
+        database_url: None,
+        mode: Mode::Sandbox,
+        encryption_key: Some("bench:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=".into()),
+        old_encryption_keys: None,
+        log_format: LogFormat::Pretty,
+    };
+    let serve = ServeArgs {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        rate_limit_per_second: 1_000_000,
+        rate_limit_burst: 1_000_000,
+        workers: Some(workers),
+        ..ServeArgs::default()
+    };
+    let app = Application::build(&global, &serve).unwrap();
+    let port = app.port();
+    let key = app
+        .bootstrap_key()
+        .expect("a fresh data dir bootstraps a key")
+        .to_owned();
+    let state = app.state();
+    actix_web::rt::spawn(app.run_until_stopped());
+
+    let hello = actix_web::HttpServer::new(|| {
+        actix_web::App::new().route(
+            "/hello",
+            actix_web::web::get()
+                .to(|| async { actix_web::HttpResponse::Ok().json(json!({"hello": "world"})) }),
+        )
+    })
+    .workers(workers)
+    .bind("127.0.0.1:0")
+    .unwrap();
+    let hello_port = hello.addrs()[0].port();
+    actix_web::rt::spawn(hello.run());
+
+    // A readonly key is not needed; keep the integrator key for every phase.
+    let _ = (state, Role::Integrator);
+    // The phases block (their own client runtimes); the servers need this thread's runtime.
+    let results = actix_web::rt::task::spawn_blocking(move || {
+        let base = format!("http://127.0.0.1:{port}/api/trust/v1");
+        let auth = format!("Bearer {key}");
+        let raw = raw_sqlite_inserts(dir.path(), opts.secs);
+        raw.print();
+        let hello = drive("hello_world_get", &opts, move |c, _| c.get(format!("http://127.0.0.1:{hello_port}/hello")));
+        hello.print();
+        let (b, a) = (base.clone(), auth.clone());
+        let create = drive("kycd_create", &opts, move |c, i| {
+            c.post(format!("{b}/identity-containers")).header("authorization", &a).json(&person(i))
+        });
+        create.print();
+        // Ids to read: a page of the identities just created.
+        let ids: Vec<String> = {
+            let rt = tokio::runtime::Runtime::new().unwrap();
+            rt.block_on(async {
+                let page: serde_json::Value = reqwest::Client::new()
+                    .get(format!("{base}/personal-identities?page[size]=100"))
+                    .header("authorization", &auth)
+                    .send().await.unwrap().json().await.unwrap();
+                page["data"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap().to_owned()).collect()
+            })
+        };
+        let ids = Arc::new(ids);
+        let (b, a, i2) = (base.clone(), auth.clone(), Arc::clone(&ids));
+        let get = drive("kycd_get", &opts, move |c, i| {
+            c.get(format!("{b}/personal-identities/{}", i2[usize::try_from(i).unwrap() % i2.len()])).header("authorization", &a)
+        });
+        get.print();
+        let (b, a) = (base.clone(), auth.clone());
+        let list = drive("kycd_list_30", &opts, move |c, _| {
+            c.get(format!("{b}/personal-identities?page[size]=30")).header("authorization", &a)
+        });
+        list.print();
+        println!(
+            "{}",
+            json!({
+                "connections": opts.connections,
+                "secs_per_phase": opts.secs,
+                "create_vs_raw_insert": (create.per_sec / raw.per_sec * 100.0).round() / 100.0,
+                "get_vs_hello_world": (get.per_sec / hello.per_sec * 100.0).round() / 100.0,
+                "targets": {"create_vs_raw_insert": ">= 0.8", "get_vs_hello_world": ">= 0.5", "p99_ms": "< 20"},
+            })
+        );
+    })
+    .await;
+    results.unwrap();
+    std::process::exit(0);
+}
