@@ -306,6 +306,37 @@ impl From<kyc_docs::DocsError> for ApiError {
     }
 }
 
+/// Puts an error response that did not come from [`ApiError`] (actix's own answers, such as
+/// the plain-text 413 of a body over the payload limit) into the spec's error shape, so every
+/// error a client sees looks the same. Registered inside [`crate::observe::Observe`], so the
+/// request id is known.
+pub fn foreign_errors<B>(
+    res: actix_web::dev::ServiceResponse<B>,
+) -> actix_web::Result<actix_web::middleware::ErrorHandlerResponse<B>> {
+    use actix_web::{dev::ServiceResponse, middleware::ErrorHandlerResponse};
+    let ours = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if ours {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let err = match res.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            ApiError::PayloadTooLarge("The request body is too large.")
+        }
+        StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED => {
+            ApiError::not_found("not_found", "No such route.")
+        }
+        status if status.is_server_error() => ApiError::internal(format!("unhandled {status}")),
+        _ => ApiError::InvalidJson("The request could not be read.".into()),
+    };
+    let (req, _) = res.into_parts();
+    Ok(ErrorHandlerResponse::Response(
+        ServiceResponse::new(req, err.error_response()).map_into_right_body(),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use actix_web::body::to_bytes;

@@ -7,7 +7,7 @@ use std::{
     sync::Arc,
 };
 
-use actix_web::{App, HttpServer, dev::Server, web};
+use actix_web::{App, HttpServer, dev::Server, middleware::ErrorHandlers, web};
 use base64::{Engine, engine::general_purpose::STANDARD};
 use hmac::{Hmac, Mac, digest::KeyInit};
 use kyc_model::Role;
@@ -219,6 +219,7 @@ impl Application {
                 .app_data(metrics.clone())
                 .app_data(review_settings.clone())
                 .app_data(web::PayloadConfig::new(256 * 1024))
+                .wrap(ErrorHandlers::new().default_handler(crate::error::foreign_errors))
                 .wrap(Observe)
                 .configure(routes::configure)
                 .default_service(web::to(routes::ops::not_found))

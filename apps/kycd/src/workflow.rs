@@ -75,6 +75,18 @@ impl Record {
     }
 }
 
+/// Reads a personal identity for a change, holding its row lock (PostgreSQL) until the
+/// transaction ends, so concurrent changes to one identity queue instead of conflicting.
+pub fn find_locked(
+    conn: &mut DbConnection,
+    state: &AppState,
+    tenant: TenantId,
+    id: PersonalIdentityId,
+) -> Result<PersonalIdentity, ApiError> {
+    personal::lock(conn, tenant, id)?;
+    Ok(personal::find(conn, state.db.keys(), tenant, id)?)
+}
+
 /// Appends an audit entry.
 pub fn audit_identity(
     conn: &mut DbConnection,
@@ -300,7 +312,7 @@ pub fn patch_person(
     patch: &kyc_rules::PersonalPatch,
     if_match: Option<i64>,
 ) -> Result<PersonalIdentity, ApiError> {
-    let current = personal::find(conn, state.db.keys(), tenant, id)?;
+    let current = find_locked(conn, state, tenant, id)?;
     if if_match.is_some_and(|expected| expected != current.version) {
         return Err(ApiError::VersionConflict);
     }
@@ -343,7 +355,7 @@ pub fn recheck_person(
     actor: Actor,
     id: PersonalIdentityId,
 ) -> Result<(KycCheck, PersonalIdentity), ApiError> {
-    let identity = personal::find(conn, state.db.keys(), tenant, id)?;
+    let identity = find_locked(conn, state, tenant, id)?;
     let check = run_check(conn, state, &identity, actor)?;
     let identity = settle(conn, state, identity, actor)?;
     Ok((check, identity))
@@ -440,7 +452,7 @@ pub fn upload_document(
     id: PersonalIdentityId,
     upload: &CheckedUpload,
 ) -> Result<Uploaded, ApiError> {
-    let identity = personal::find(conn, state.db.keys(), tenant, id)?;
+    let identity = find_locked(conn, state, tenant, id)?;
     let existing = documents::list_for_identity(conn, tenant, id)?;
     kyc_tiers::can_upload(&existing, &state.policy)?;
     let (status, reason) = document_outcome(&upload.quality(), || {
@@ -576,7 +588,7 @@ pub fn simulate_person(
 ) -> Result<PersonalIdentity, ApiError> {
     use kyc_model::{FieldOutcome, FieldOutcomes, KycLevel, ReviewDecision};
     let actor = Actor::ApiKey(key);
-    let identity = personal::find(conn, state.db.keys(), tenant, id)?;
+    let identity = find_locked(conn, state, tenant, id)?;
     let decision = match simulation {
         Simulation::Approve(level) => {
             let region = identity.data.region();
@@ -689,7 +701,7 @@ pub fn start_session(
     };
     use kyc_rules::ImportDocumentType;
 
-    let mut identity = personal::find(conn, state.db.keys(), tenant, request.user_id)?;
+    let mut identity = find_locked(conn, state, tenant, request.user_id)?;
     let session_id = uuid::Uuid::new_v4();
     audit_identity(
         conn,
@@ -998,6 +1010,7 @@ pub fn decide_review(
     let decided = match item.kind {
         ReviewKind::Identity => {
             let wanted = identity_decision(decision)?;
+            personal::lock(conn, tenant, item.identity_id)?;
             let record = Record::load(conn, state, tenant, item.identity_id)?;
             let pending = record.evaluate(state).pending_review()?;
             let verdict = pending.decide(wanted, state.now())?;
@@ -1045,7 +1058,7 @@ pub fn decide_review(
             let document_id = item
                 .document_id
                 .ok_or_else(|| ApiError::internal("a document review item without its document"))?;
-            let identity = personal::find(conn, state.db.keys(), tenant, item.identity_id)?;
+            let identity = find_locked(conn, state, tenant, item.identity_id)?;
             let document = documents::find(conn, tenant, document_id)?;
             let status = kyc_tiers::decide_document(document.status, verdict)?;
             let decided = reviews::decide(

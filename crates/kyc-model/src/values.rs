@@ -918,14 +918,18 @@ mod tests {
             ("+1202555016", "possible_number"),   // US: 9
             ("+4479111234567", "possible_number"), // GB: 11
             ("+4912", "e164"),
-            ("+91987654", "possible_number"), // IN: 7
+            ("+91987654", "possible_number"),       // IN: 7
             ("+55119876543210", "possible_number"), // BR: 12
-            ("+81123456", "possible_number"), // JP: 6
+            ("+81123456", "possible_number"),       // JP: 6
             ("+99912345678", "possible_number"),    // no such calling code
             ("+4407911123456", "possible_number"),  // national prefix inside E.164
         ];
         for (raw, expected) in bad {
-            assert_eq!(Phone::parse(raw).map_err(|e| e.rule()).err(), Some(expected), "{raw}");
+            assert_eq!(
+                Phone::parse(raw).map_err(|e| e.rule()).err(),
+                Some(expected),
+                "{raw}"
+            );
         }
     }
 

@@ -326,3 +326,28 @@ pub fn update(
     updated.updated_at = written.updated_at;
     Ok(updated)
 }
+
+/// Locks a company of `tenant` for the rest of the current write transaction (see
+/// [`crate::personal::lock`]): `SELECT ... FOR UPDATE` on PostgreSQL, nothing on SQLite.
+pub fn lock(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    id: BusinessIdentityId,
+) -> Result<(), StoreError> {
+    let found = match conn {
+        #[cfg(feature = "sqlite")]
+        DbConnection::Sqlite(_) => exists(conn, tenant, *id.as_uuid())?.then_some(()),
+        #[cfg(feature = "postgres")]
+        DbConnection::Postgres(c) => b::business_identities
+            .filter(b::id.eq(id.to_string()))
+            .filter(b::tenant_id.eq(tenant.to_string()))
+            .select(b::id)
+            .for_update()
+            .first::<String>(c)
+            .optional()?
+            .map(|_| ()),
+    };
+    found.ok_or(StoreError::NotFound {
+        entity: "business_identity",
+    })
+}

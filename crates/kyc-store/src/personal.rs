@@ -727,3 +727,31 @@ impl ErasedColumns {
         }
     }
 }
+
+/// Locks a live personal identity of `tenant` for the rest of the current write transaction,
+/// so that concurrent read-modify-write sequences on it (a PATCH, a document upload, a review
+/// decision) run one after another instead of failing each other's version check. PostgreSQL:
+/// `SELECT ... FOR UPDATE`; SQLite: nothing to do, its write transactions (`BEGIN IMMEDIATE`)
+/// already run one at a time. A missing identity is [`StoreError::NotFound`].
+pub fn lock(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    id: PersonalIdentityId,
+) -> Result<(), StoreError> {
+    let found = match conn {
+        #[cfg(feature = "sqlite")]
+        DbConnection::Sqlite(_) => return require_live(conn, tenant, id),
+        #[cfg(feature = "postgres")]
+        DbConnection::Postgres(c) => p::personal_identities
+            .filter(p::id.eq(id.to_string()))
+            .filter(p::tenant_id.eq(tenant.to_string()))
+            .filter(p::erased_at.is_null())
+            .select(p::id)
+            .for_update()
+            .first::<String>(c)
+            .optional()?,
+    };
+    found.map(|_| ()).ok_or(StoreError::NotFound {
+        entity: "personal_identity",
+    })
+}

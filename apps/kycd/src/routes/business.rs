@@ -210,6 +210,7 @@ pub async fn patch_business(
         let mut attempts = 0;
         loop {
             let result = st.db.write(|conn| {
+                business::lock(conn, tenant, id)?;
                 let current = business::find(conn, st.db.keys(), tenant, id)?;
                 if expected.is_some_and(|v| v != current.version) {
                     return Err(ApiError::VersionConflict);

@@ -36,6 +36,30 @@ pub fn company(owner: PersonalIdentityId, tax: &str) -> BusinessData {
 }
 
 both_backends! {
+    fn locks_take_live_rows_of_the_tenant_only(db) {
+        let t = tenant(db, "acme");
+        let other = tenant(db, "globex");
+        let p = identity(db, t, person(1));
+        // Inside a write transaction the lock holds until commit; the update that follows
+        // still goes through the version check.
+        db.write(|c| {
+            personal::lock(c, t, p.id)?;
+            personal::update(c, db.keys(), &p)
+        })
+        .unwrap();
+        assert!(db.write(|c| personal::lock(c, other, p.id)).unwrap_err().is_not_found());
+        assert!(db.write(|c| personal::lock(c, t, PersonalIdentityId::random())).unwrap_err().is_not_found());
+        let company = db
+            .write(|c| {
+                business::insert(c, db.keys(), &NewBusinessIdentity { tenant_id: t, data: company(p.id, "12-3456789") })
+            })
+            .unwrap();
+        db.write(|c| business::lock(c, t, company.id)).unwrap();
+        assert!(db.write(|c| business::lock(c, other, company.id)).unwrap_err().is_not_found());
+        db.write(|c| kyc_store::erasure::erase_personal_identity(c, t, p.id, kyc_model::Actor::System)).unwrap();
+        assert!(db.write(|c| personal::lock(c, t, p.id)).unwrap_err().is_not_found());
+    }
+
     fn personal_round_trips_every_field(db) {
         let t = tenant(db, "acme");
         let cont = container(db, t);
