@@ -88,9 +88,21 @@ pub(crate) fn analyze_plane(
             continue;
         }
         // Vertical sums first (whole rows, vectorised), horizontal once per block row.
+        // The first row of a block row overwrites the sums, so they never need clearing.
+        let first = y % k == 0;
         if narrow {
-            for (a, &v) in boxed.columns.iter_mut().zip(c) {
-                *a += u16::from(v);
+            if first {
+                for (a, &v) in boxed.columns.iter_mut().zip(c) {
+                    *a = u16::from(v);
+                }
+            } else {
+                for (a, &v) in boxed.columns.iter_mut().zip(c) {
+                    *a += u16::from(v);
+                }
+            }
+        } else if first {
+            for (a, &v) in boxed.wide.iter_mut().zip(c) {
+                *a = u32::from(v);
             }
         } else {
             for (a, &v) in boxed.wide.iter_mut().zip(c) {
@@ -99,19 +111,13 @@ pub(crate) fn analyze_plane(
         }
         if y % k == k - 1 {
             if narrow {
-                let cols = &boxed.columns;
-                boxed.data.extend(
-                    cols.chunks_exact(k)
-                        .map(|p| p.iter().map(|&v| u32::from(v)).sum::<u32>() as f32 * norm),
-                );
-                boxed.columns.fill(0);
+                horizontal_sums(&boxed.columns, k, norm, &mut boxed.data);
             } else {
-                let cols = &boxed.wide;
-                boxed.data.extend(
-                    cols.chunks_exact(k)
-                        .map(|p| p.iter().sum::<u32>() as f32 * norm),
-                );
-                boxed.wide.fill(0);
+                let sums = boxed
+                    .wide
+                    .chunks_exact(k)
+                    .map(|p| p.iter().sum::<u32>() as f32 * norm);
+                boxed.data.extend(sums);
             }
         }
     }
@@ -120,6 +126,33 @@ pub(crate) fn analyze_plane(
     FrameStats {
         laplacian_var: (sq as f64 / n - mean * mean).max(0.0),
         glare_fraction: glare as f64 / n,
+    }
+}
+
+/// Block sums of `k` adjacent column sums, scaled by `norm`. The common factors have their
+/// own loops, which the compiler vectorises; a generic inner loop would not be.
+fn horizontal_sums(columns: &[u16], k: usize, norm: f32, out: &mut Vec<f32>) {
+    // Extending (not resizing and overwriting) avoids zero-filling the output first.
+    match k {
+        // k x 255 per column and k columns: u16 holds 2 x 2 and 3 x 3 blocks exactly.
+        2 => out.extend(
+            columns
+                .chunks_exact(2)
+                .map(|p| f32::from(p[0] + p[1]) * norm),
+        ),
+        3 => out.extend(
+            columns
+                .chunks_exact(3)
+                .map(|p| f32::from(p[0] + p[1] + p[2]) * norm),
+        ),
+        4 => out.extend(columns.chunks_exact(4).map(|p| {
+            (u32::from(p[0]) + u32::from(p[1]) + u32::from(p[2]) + u32::from(p[3])) as f32 * norm
+        })),
+        _ => out.extend(
+            columns
+                .chunks_exact(k)
+                .map(|p| p.iter().map(|&v| u32::from(v)).sum::<u32>() as f32 * norm),
+        ),
     }
 }
 

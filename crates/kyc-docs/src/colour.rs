@@ -13,7 +13,7 @@
 //! chroma shrinks with exposure just as luma does. Neither can lift a grey image above 0.
 
 /// Number of horizontal bands.
-pub(crate) const BANDS: usize = 16;
+pub(crate) const BANDS: usize = 64;
 /// Pixels with a channel at or above this are clipped and left out.
 const CLIPPED: u8 = 250;
 /// Dark bands are measured as if their mean luma were this...
@@ -52,14 +52,15 @@ impl Sums {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct BandColour {
     band_rows: usize,
-    bands: [Sums; BANDS],
+    bands: Vec<Sums>,
 }
 
 impl BandColour {
     /// Starts a frame of `height` rows.
     pub(crate) fn reset(&mut self, height: usize) {
         self.band_rows = height.div_ceil(BANDS).max(1);
-        self.bands = [Sums::default(); BANDS];
+        self.bands.clear();
+        self.bands.resize(BANDS, Sums::default());
     }
 
     /// Rows in each band (the last band may be shorter).
@@ -104,7 +105,7 @@ impl BandColour {
 
     /// Colourfulness of the first band.
     pub(crate) fn first(&self) -> f64 {
-        self.bands[0].colourfulness()
+        self.bands.first().map_or(0.0, Sums::colourfulness)
     }
 
     /// The measured value: the first band's colourfulness if it reaches `threshold`, otherwise

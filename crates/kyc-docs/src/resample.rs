@@ -97,25 +97,33 @@ pub(crate) fn box_down(
     k: usize,
     dst: &mut Vec<f32>,
 ) -> (usize, usize) {
-    let (dw, dh) = (sw / k.max(1), sh / k.max(1));
+    let k = k.max(1);
+    let (dw, dh) = (sw / k, sh / k);
     dst.clear();
-    dst.resize(dw * dh, 0.0);
-    if dw == 0 || dh == 0 {
-        return (dw, dh);
+    if dw == 0 || dh == 0 || src.len() < sw * sh {
+        return (0, 0);
     }
+    dst.reserve(dw * dh);
     let norm = 1.0 / (k * k) as f32;
     let mut column = vec![0f32; dw * k];
-    for (oy, out_row) in dst.chunks_exact_mut(dw).enumerate() {
-        // Vertical sums over whole rows first (vectorised), then one horizontal pass.
-        column.fill(0.0);
+    for oy in 0..dh {
+        // Vertical sums over whole rows first (vectorised), then one horizontal pass; the
+        // first row of each block overwrites, so nothing needs clearing.
         for dy in 0..k {
             let row = &src[(oy * k + dy) * sw..][..dw * k];
-            for (c, &v) in column.iter_mut().zip(row) {
-                *c += v;
+            if dy == 0 {
+                column.copy_from_slice(row);
+            } else {
+                for (c, &v) in column.iter_mut().zip(row) {
+                    *c += v;
+                }
             }
         }
-        for (out, cell) in out_row.iter_mut().zip(column.chunks_exact(k)) {
-            *out = cell.iter().sum::<f32>() * norm;
+        match k {
+            // Fixed-size cells vectorise; a generic inner loop would not.
+            2 => dst.extend(column.chunks_exact(2).map(|c| (c[0] + c[1]) * norm)),
+            3 => dst.extend(column.chunks_exact(3).map(|c| (c[0] + c[1] + c[2]) * norm)),
+            _ => dst.extend(column.chunks_exact(k).map(|c| c.iter().sum::<f32>() * norm)),
         }
     }
     (dw, dh)
