@@ -99,6 +99,10 @@ fn run() -> Result<(), String> {
                     "colourfulness": round(a.metrics.colourfulness, 3),
                     "document_located": a.metrics.document_located,
                     "document_area_fraction": round(a.metrics.document_area_fraction, 4),
+                    "document_shape": [
+                        round(a.metrics.document_solidity, 3),
+                        round(a.metrics.document_rectangularity, 3),
+                    ],
                 })
             }
             Err(e) => serde_json::json!({

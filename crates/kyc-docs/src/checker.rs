@@ -169,6 +169,8 @@ impl Checker {
                 working_height: wh as u32,
                 document_located: doc.located,
                 document_area_fraction: doc.area_fraction,
+                document_solidity: doc.solidity,
+                document_rectangularity: doc.rectangularity,
             },
         })
     }

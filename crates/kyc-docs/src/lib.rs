@@ -6,20 +6,29 @@
 //!   lossless metadata strip for storage.
 //! - [`assess`] / [`Checker`]: one decoding pass under memory limits, then the six checks
 //!   (`resolution`, `blur`, `glare`, `exposure`, `cutoff`, `monochrome`), each explained by the
-//!   measured value and its threshold, and a [`Verdict`].
+//!   measured value and its threshold, and a [`Verdict`]: pass (the caller sends the document
+//!   to manual review), resubmit with reasons, or rejected (a black-and-white scan).
+//! - [`testing`]: deterministic synthetic ID photos for tests of this and other crates.
 //!
 //! Invariant: pure functions of the bytes and the configuration. No I/O, no global state, no
 //! panics on any input (fuzzed), and no image content in errors or `Debug` output.
+//! `docs/document-quality.md` describes the pipeline, every threshold and its calibration.
 //!
 //! ```
-//! use kyc_docs::{assess, intake, DocsError, Limits, QualityConfig, Verdict};
+//! use kyc_docs::testing::Scene;
+//! use kyc_docs::{assess, intake, DocsError, Limits, QualityCode, QualityConfig, Verdict};
 //!
-//! // A 4x4 grey PNG: accepted by intake, then rejected by quality (too small, and grey).
-//! let png = kyc_docs::testing::solid_png(4, 4, [128, 128, 128]);
-//! let accepted = intake(&png, &Limits::default()).unwrap();
-//! assert_eq!((accepted.width, accepted.height), (4, 4));
+//! let photo = Scene::sharp(800, 1200).png();
+//! let accepted = intake(&photo, &Limits::default()).unwrap();
 //! let assessment = assess(&accepted.stripped, &QualityConfig::default()).unwrap();
-//! assert!(matches!(assessment.verdict, Verdict::Rejected(_)));
+//! assert_eq!(assessment.verdict, Verdict::Pass);
+//!
+//! let mut blurred = Scene::sharp(800, 1200);
+//! blurred.blur = 3.0;
+//! let assessment = assess(&blurred.png(), &QualityConfig::default()).unwrap();
+//! assert_eq!(assessment.verdict, Verdict::Resubmit(vec![QualityCode::Blur]));
+//! let blur = assessment.check(QualityCode::Blur).unwrap();
+//! assert!(blur.measured < blur.threshold);
 //!
 //! assert_eq!(intake(b"%PDF-1.7", &Limits::default()).unwrap_err(), DocsError::UnsupportedType);
 //! ```

@@ -65,7 +65,7 @@ pub struct QualityConfig {
     /// ...at most this share (0.97)...
     pub document_max_area: f64,
     /// ...and fills at least this share of both its convex hull and its smallest enclosing
-    /// rectangle (0.85): a card seen in perspective fills about 0.95 of both, a round blob
+    /// rectangle (0.82): a card seen in perspective fills about 0.95 of both, a round blob
     /// (a glare spot) 0.785 of its rectangle.
     pub document_min_shape: f64,
 }
@@ -94,7 +94,7 @@ impl Default for QualityConfig {
             monochrome_min_colourfulness: 2.0,
             document_min_area: 0.05,
             document_max_area: 0.97,
-            document_min_shape: 0.85,
+            document_min_shape: 0.82,
         }
     }
 }
@@ -153,9 +153,12 @@ pub struct Metrics {
     /// Working-scale size (stored orientation).
     pub working_width: u32,
     pub working_height: u32,
-    /// Whether a document outline was found, and its share of the frame.
+    /// Whether a document outline was found, its share of the frame, and how card-like its
+    /// shape is (area over convex hull, area over smallest enclosing rectangle).
     pub document_located: bool,
     pub document_area_fraction: f64,
+    pub document_solidity: f64,
+    pub document_rectangularity: f64,
 }
 
 /// The result of [`crate::assess`].

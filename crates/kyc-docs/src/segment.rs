@@ -511,7 +511,7 @@ mod tests {
     const BOUNDS: Plausible = Plausible {
         min_area: 0.05,
         max_area: 0.95,
-        min_shape: 0.85,
+        min_shape: 0.82,
     };
 
     fn scene(w: usize, h: usize, card: (i64, i64, i64, i64), bright_card: bool) -> Vec<f32> {
