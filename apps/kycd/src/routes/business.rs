@@ -14,7 +14,7 @@ use crate::{
     error::ApiError,
     idempotency,
     reply::{Reply, if_match},
-    routes::common::{BASE, json_body, page_request, path_id},
+    routes::common::{BASE, json_body, page_request, path_id, retry_conflicts},
     state::{AppState, blocking},
     workflow::emit,
 };
@@ -207,9 +207,8 @@ pub async fn patch_business(
     let (tenant, actor) = (caller.tenant, caller.actor());
     let st = state.clone();
     let company = blocking(move || {
-        let mut attempts = 0;
-        loop {
-            let result = st.db.write(|conn| {
+        retry_conflicts(expected.is_some(), || {
+            st.db.write(|conn| {
                 business::lock(conn, tenant, id)?;
                 let current = business::find(conn, st.db.keys(), tenant, id)?;
                 if expected.is_some_and(|v| v != current.version) {
@@ -236,23 +235,8 @@ pub async fn patch_business(
                     json!({ "businessId": company.id, "changedFields": changed }),
                 )?;
                 Ok(company)
-            });
-            match result {
-                Err(ApiError::Conflict {
-                    code: "concurrent_modification",
-                    ..
-                }) if expected.is_none() && attempts < 20 => {
-                    attempts += 1;
-                }
-                Err(ApiError::Conflict {
-                    code: "concurrent_modification",
-                    ..
-                }) => {
-                    return Err(ApiError::VersionConflict);
-                }
-                other => return other,
-            }
-        }
+            })
+        })
     })
     .await?;
     Ok(Reply::ok(&BusinessIdentityDto::from(&company))

@@ -78,3 +78,29 @@ pub fn page_request(query: &str) -> Result<kyc_store::list::PageRequest, ApiErro
         PageRequest::page(number, size)
     })
 }
+
+/// Runs a write that may meet an optimistic-concurrency conflict. Row locks make conflicts rare
+/// (PostgreSQL), but a writer that lost a race re-reads and re-applies its change, so no update
+/// is lost; a conditional request (`If-Match`) is answered `412 version_conflict` instead.
+pub fn retry_conflicts<T>(
+    conditional: bool,
+    mut write: impl FnMut() -> Result<T, ApiError>,
+) -> Result<T, ApiError> {
+    const ATTEMPTS: usize = 20;
+    for _ in 0..ATTEMPTS {
+        match write() {
+            Err(ApiError::Conflict {
+                code: "concurrent_modification",
+                ..
+            }) if !conditional => {}
+            Err(ApiError::Conflict {
+                code: "concurrent_modification",
+                ..
+            }) => {
+                return Err(ApiError::VersionConflict);
+            }
+            other => return other,
+        }
+    }
+    Err(ApiError::VersionConflict)
+}

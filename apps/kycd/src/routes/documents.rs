@@ -40,7 +40,7 @@ use crate::{
     idempotency,
     presign::Side,
     reply::Reply,
-    routes::common::{BASE, json_body, path_id},
+    routes::common::{BASE, json_body, path_id, retry_conflicts},
     state::{AppState, blocking},
     workflow::{self, CheckedImage, CheckedUpload, Uploaded},
 };
@@ -507,7 +507,7 @@ fn check_side(checker: &mut Checker, bytes: &[u8]) -> Result<CheckedImage, DocsE
     })
 }
 
-/// Stores a checked upload; on PostgreSQL a concurrent change to the identity is retried.
+/// Stores a checked upload (the identity's row lock orders it after concurrent changes).
 fn store_upload(
     state: &AppState,
     tenant: TenantId,
@@ -515,19 +515,11 @@ fn store_upload(
     id: PersonalIdentityId,
     upload: &CheckedUpload,
 ) -> Result<Uploaded, ApiError> {
-    let mut attempts = 0;
-    loop {
-        let result = state
+    retry_conflicts(false, || {
+        state
             .db
-            .write(|conn| workflow::upload_document(conn, state, tenant, actor, id, upload));
-        match result {
-            Err(ApiError::Conflict {
-                code: "concurrent_modification",
-                ..
-            }) if attempts < 5 => attempts += 1,
-            other => return other,
-        }
-    }
+            .write(|conn| workflow::upload_document(conn, state, tenant, actor, id, upload))
+    })
 }
 
 fn document_location(reply: &Reply) -> Option<String> {

@@ -15,7 +15,7 @@ use crate::{
     error::ApiError,
     idempotency,
     reply::{Reply, if_match},
-    routes::common::{BASE, json_body, path_id},
+    routes::common::{BASE, json_body, path_id, retry_conflicts},
     state::{AppState, blocking},
     workflow::{self, Record},
 };
@@ -147,29 +147,11 @@ pub async fn patch_person(
     let (tenant, actor) = (caller.tenant, caller.actor());
     let st = state.clone();
     let identity = blocking(move || {
-        // Without If-Match, a concurrent writer's version bump is absorbed by re-reading and
-        // re-applying the patch, so no update is lost; with it, a stale version is a 412.
-        let mut attempts = 0;
-        loop {
-            let result = st.db.write(|conn| {
+        retry_conflicts(expected.is_some(), || {
+            st.db.write(|conn| {
                 workflow::patch_person(conn, &st, tenant, actor, id, &patch, expected)
-            });
-            match result {
-                Err(ApiError::Conflict {
-                    code: "concurrent_modification",
-                    ..
-                }) if expected.is_none() && attempts < 20 => {
-                    attempts += 1;
-                }
-                Err(ApiError::Conflict {
-                    code: "concurrent_modification",
-                    ..
-                }) => {
-                    return Err(ApiError::VersionConflict);
-                }
-                other => return other,
-            }
-        }
+            })
+        })
     })
     .await?;
     Ok(Reply::ok(&PersonalIdentityDto::from(&identity))
