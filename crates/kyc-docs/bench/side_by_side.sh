@@ -23,8 +23,10 @@ for ext in jpg png; do
   MALLOC_MMAP_THRESHOLD_=67108864 MALLOC_TRIM_THRESHOLD_=268435456 taskset -c 0 \
     .venv/bin/python opencv_quality.py images/*_1200x1800.$ext --bench "$n" --runs 5 \
     --impl tuned --from-memory --threads 1 | python3 -c "$SUMMARY"
-  printf 'ours: '
+  printf 'ours (with the reference figures): '
   taskset -c 0 "$OURS" --bench "$n" --runs 5 images/*_1200x1800.$ext | python3 -c "$SUMMARY"
+  printf 'ours (server default, --no-reference): '
+  taskset -c 0 "$OURS" --bench "$n" --runs 5 --no-reference images/*_1200x1800.$ext | python3 -c "$SUMMARY"
 done
 echo "== parity on every image"
 .venv/bin/python opencv_quality.py images --impl tuned --from-memory --threads 1 >/tmp/kyc_docs_peer.jsonl

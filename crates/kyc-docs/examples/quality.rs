@@ -11,6 +11,10 @@
 //!
 //! With `--bench N`: after one warm-up pass, R runs (default 5) each assess every image N times
 //! on the current thread; prints one JSON summary with the images/s of each run and the median.
+//!
+//! The full-resolution reference figures are computed by default (so every run does the
+//! peer's work and ours); `--no-reference` leaves them out, which is what a server running
+//! `QualityConfig::default()` does (`laplacian_var` and `glare_fraction` are then `null`).
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -27,14 +31,16 @@ fn main() {
 fn run() -> Result<(), String> {
     let mut bench = 0usize;
     let mut runs = 5usize;
+    let mut reference = true;
     let mut paths = Vec::new();
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--bench" => bench = number(args.next())?,
             "--runs" => runs = number(args.next())?.max(1),
+            "--no-reference" => reference = false,
             "-h" | "--help" => {
-                println!("usage: quality [--bench N] [--runs R] PATHS...");
+                println!("usage: quality [--bench N] [--runs R] [--no-reference] PATHS...");
                 return Ok(());
             }
             _ => expand(Path::new(&arg), &mut paths)?,
@@ -51,7 +57,10 @@ fn run() -> Result<(), String> {
                 .map_err(|e| format!("{}: {e}", p.display()))
         })
         .collect::<Result<_, _>>()?;
-    let mut checker = Checker::new(QualityConfig::default());
+    let mut checker = Checker::new(QualityConfig {
+        reference_metrics: reference,
+        ..QualityConfig::default()
+    });
     if bench > 0 {
         return benchmark(&mut checker, &files, bench, runs);
     }
@@ -89,8 +98,8 @@ fn run() -> Result<(), String> {
                     "path": path.display().to_string(),
                     "width": a.width,
                     "height": a.height,
-                    "laplacian_var": round(a.metrics.laplacian_var, 4),
-                    "glare_fraction": round(a.metrics.glare_fraction, 6),
+                    "laplacian_var": a.metrics.laplacian_var.map(|v| round(v, 4)),
+                    "glare_fraction": a.metrics.glare_fraction.map(|v| round(v, 6)),
                     "ms": round(ms, 3),
                     "intake": intake_code,
                     "verdict": verdict,
@@ -160,6 +169,7 @@ fn benchmark(
         "runs": runs,
         "images_per_s_runs": rates.iter().map(|r| round(*r, 2)).collect::<Vec<_>>(),
         "images_per_s_median": round(median(&mut rates.clone()), 2),
+        "reference_metrics": checker.config().reference_metrics,
         "per_file_median_ms": per_file_ms,
     });
     println!("{summary}");

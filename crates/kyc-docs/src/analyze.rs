@@ -41,13 +41,15 @@ pub(crate) struct Boxed {
 /// overflow (2048 * 1020^2 < 2^31).
 const PIECE: usize = 2048;
 
-/// Analyses a `w` x `h` luma plane and box-downscales it by `k` into `boxed`.
+/// Box-downscales a `w` x `h` luma plane by `k` into `boxed` and, with `reference`, measures
+/// the full-resolution reference figures on the way.
 pub(crate) fn analyze_plane(
     gray: &[u8],
     (w, h): (usize, usize),
     k: usize,
+    reference: bool,
     boxed: &mut Boxed,
-) -> FrameStats {
+) -> Option<FrameStats> {
     let k = k.max(1);
     let (bw, bh) = (w / k, h / k);
     boxed.size = (bw, bh);
@@ -62,7 +64,7 @@ pub(crate) fn analyze_plane(
         boxed.wide.resize(bw * k, 0);
     }
     if w == 0 || h == 0 || gray.len() < w * h {
-        return FrameStats::default();
+        return reference.then(FrameStats::default);
     }
     let row = |y: usize| &gray[y * w..(y + 1) * w];
     let (mut sum, mut sq, mut glare) = (0i64, 0u64, 0u64);
@@ -76,10 +78,12 @@ pub(crate) fn analyze_plane(
             y.saturating_sub(1)
         };
         let c = row(y);
-        let (s, q) = laplacian_row(row(up), c, row(dn), &mut boxed.lap);
-        sum += s;
-        sq += q;
-        glare += count_at_least(c, REFERENCE_GLARE_LEVEL);
+        if reference {
+            let (s, q) = laplacian_row(row(up), c, row(dn), &mut boxed.lap);
+            sum += s;
+            sq += q;
+            glare += count_at_least(c, REFERENCE_GLARE_LEVEL);
+        }
         if y >= bh * k || bw == 0 {
             continue;
         }
@@ -123,10 +127,10 @@ pub(crate) fn analyze_plane(
     }
     let n = (w * h) as f64;
     let mean = sum as f64 / n;
-    FrameStats {
+    reference.then(|| FrameStats {
         laplacian_var: (sq as f64 / n - mean * mean).max(0.0),
         glare_fraction: glare as f64 / n,
-    }
+    })
 }
 
 /// Block sums of `k` adjacent column sums, scaled by `norm`. The common factors have their
@@ -257,7 +261,7 @@ mod tests {
                     (seed >> 16) as u8
                 })
                 .collect();
-            let stats = analyze_plane(&gray, (w, h), 1, &mut Boxed::default());
+            let stats = analyze_plane(&gray, (w, h), 1, true, &mut Boxed::default()).unwrap();
             let (var, glare) = reference(&gray, w, h);
             assert!(
                 (stats.laplacian_var - var).abs() <= 1e-9 * var.max(1.0),
@@ -273,7 +277,7 @@ mod tests {
         let gray: Vec<u8> = (0..w * h).map(|i| (i * 7 % 256) as u8).collect();
         for k in [1, 2, 3, 5, 16, 20] {
             let mut b = Boxed::default();
-            analyze_plane(&gray, (w, h), k, &mut b);
+            assert_eq!(analyze_plane(&gray, (w, h), k, false, &mut b), None);
             assert_eq!(b.size, (w / k, h / k));
             assert_eq!(b.data.len(), (w / k) * (h / k));
             if let Some(&first) = b.data.first() {

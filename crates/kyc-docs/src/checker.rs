@@ -17,7 +17,7 @@ use crate::segment::{Document, Plausible, Segmenter};
 
 /// Runs [`assess`](crate::assess) with buffers kept between images, so a worker checking many
 /// uploads does not allocate per image.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Checker {
     config: QualityConfig,
     /// Decoded pixels: the JPEG luma plane, then (if needed) the RGB image; a PNG's
@@ -36,6 +36,15 @@ pub struct Checker {
     segmenter: Segmenter,
     blobs: Blobs,
     spans: Vec<(usize, usize)>,
+}
+
+// The buffers hold image content (PII): Debug shows the configuration only.
+impl std::fmt::Debug for Checker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Checker")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Figures measured on the document region at the working scale.
@@ -162,8 +171,8 @@ impl Checker {
             checks,
             verdict,
             metrics: Metrics {
-                laplacian_var: frame.laplacian_var,
-                glare_fraction: frame.glare_fraction,
+                laplacian_var: frame.map(|f| f.laplacian_var),
+                glare_fraction: frame.map(|f| f.glare_fraction),
                 colourfulness,
                 working_width: ww as u32,
                 working_height: wh as u32,
@@ -182,8 +191,9 @@ impl Checker {
         bytes: &[u8],
         info: &JpegInfo,
         k: usize,
-    ) -> Result<(FrameStats, f64), DocsError> {
+    ) -> Result<(Option<FrameStats>, f64), DocsError> {
         let limits = self.config.limits;
+        let reference = self.config.reference_metrics;
         let threshold = self.config.monochrome_min_colourfulness;
         let (w, h) = (info.width as usize, info.height as usize);
         let extra = (w * h) as u64; // a luma plane, if the file turns out to be RGB
@@ -208,10 +218,10 @@ impl Checker {
                 luma_row::<3>(src, dst);
                 self.colour.add_row::<3>(y, src);
             }
-            let frame = analyze_plane(&self.plane, (w, h), k, &mut self.boxed);
+            let frame = analyze_plane(&self.plane, (w, h), k, reference, &mut self.boxed);
             return Ok((frame, self.colour.measure(threshold)));
         }
-        let frame = analyze_plane(&self.pixels[..w * h], (w, h), k, &mut self.boxed);
+        let frame = analyze_plane(&self.pixels[..w * h], (w, h), k, reference, &mut self.boxed);
         if info.components == 1 {
             return Ok((frame, 0.0));
         }
@@ -246,8 +256,9 @@ impl Checker {
         bytes: &[u8],
         info: &PngInfo,
         k: usize,
-    ) -> Result<(FrameStats, f64), DocsError> {
+    ) -> Result<(Option<FrameStats>, f64), DocsError> {
         let limits = self.config.limits;
+        let reference = self.config.reference_metrics;
         let mut sink = PngSink {
             plane: &mut self.plane,
             colour: &mut self.colour,
@@ -258,7 +269,7 @@ impl Checker {
         decode::png(bytes, info, &limits, extra, &mut self.pixels, &mut sink)?;
         let (w, layout) = (sink.width, sink.layout);
         let h = self.plane.len().checked_div(w).unwrap_or(0);
-        let frame = analyze_plane(&self.plane, (w, h), k, &mut self.boxed);
+        let frame = analyze_plane(&self.plane, (w, h), k, reference, &mut self.boxed);
         let colourfulness = match layout {
             Layout::Gray | Layout::GrayAlpha => 0.0,
             Layout::Rgb | Layout::Rgba => self

@@ -68,11 +68,15 @@ pub(crate) enum JpegTarget {
     Rgb,
 }
 
-fn jpeg_options(limits: &Limits, colorspace: ColorSpace) -> DecoderOptions {
+/// Whole-image decodes are strict: coded data that runs out or does not decode is an error,
+/// not a grey or garbled area that would then be scored (the top-rows shortcut is lenient on
+/// purpose, since it decodes a prefix).
+fn jpeg_options(limits: &Limits, colorspace: ColorSpace, strict: bool) -> DecoderOptions {
     let side = limits.max_side as usize;
     DecoderOptions::default()
         .set_max_width(side)
         .set_max_height(side)
+        .set_strict_mode(strict)
         .jpeg_set_out_colorspace(colorspace)
 }
 
@@ -93,7 +97,7 @@ pub(crate) fn jpeg(
         JpegTarget::Rgb => ColorSpace::RGB,
     };
     let mut decoder =
-        JpegDecoder::new_with_options(ZCursor::new(bytes), jpeg_options(limits, want));
+        JpegDecoder::new_with_options(ZCursor::new(bytes), jpeg_options(limits, want, true));
     decoder.decode_headers().map_err(jpeg_error)?;
     let input = decoder
         .input_colorspace()
@@ -105,7 +109,7 @@ pub(crate) fn jpeg(
         _ => return Err(DocsError::UnsupportedEncoding("JPEG colour model")),
     };
     if colorspace != want {
-        decoder.set_options(jpeg_options(limits, colorspace));
+        decoder.set_options(jpeg_options(limits, colorspace, true));
     }
     let channels = layout.channels() as u64;
     budget(pixels * channels + jpeg_coefficients(info) + extra, limits)?;
@@ -185,7 +189,7 @@ pub(crate) fn jpeg_top_rows(
 
     let mut decoder = JpegDecoder::new_with_options(
         ZCursor::new(&scratch[..]),
-        jpeg_options(limits, ColorSpace::RGB),
+        jpeg_options(limits, ColorSpace::RGB, false),
     );
     if decoder.decode_headers().is_err() || decoder.input_colorspace() != Some(ColorSpace::YCbCr) {
         return Ok(None);
@@ -203,7 +207,7 @@ pub(crate) fn jpeg_top_rows(
 fn jpeg_error(e: zune_jpeg::errors::DecodeErrors) -> DocsError {
     use zune_jpeg::errors::DecodeErrors as E;
     match e {
-        E::ExhaustedData => DocsError::Truncated,
+        E::ExhaustedData | E::FormatStatic("Premature end of buffer") => DocsError::Truncated,
         E::LargeDimensions(_) => DocsError::Corrupt("JPEG dimensions over the decoder limit"),
         other => DocsError::Decode(other.to_string()),
     }

@@ -69,11 +69,21 @@ impl Limits {
 /// let mut other = UploadBuffer::new(&Limits::default());
 /// assert_eq!(other.push(b"GIF8"), Err(DocsError::UnsupportedType));
 /// ```
-#[derive(Debug)]
 pub struct UploadBuffer {
     max_bytes: usize,
     bytes: Vec<u8>,
     format: Option<ImageFormat>,
+}
+
+// The bytes are an ID photo (PII): Debug shows their count only.
+impl std::fmt::Debug for UploadBuffer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UploadBuffer")
+            .field("max_bytes", &self.max_bytes)
+            .field("len", &self.bytes.len())
+            .field("format", &self.format)
+            .finish()
+    }
 }
 
 impl UploadBuffer {
@@ -166,6 +176,18 @@ mod tests {
             UploadBuffer::new(&Limits::default()).finish(),
             Err(DocsError::UnsupportedType)
         );
+    }
+
+    #[test]
+    fn debug_never_shows_content() {
+        let mut up = UploadBuffer::new(&Limits::default());
+        up.push(b"\xFF\xD8\xFF\xE0secret").unwrap();
+        let shown = format!("{up:?}");
+        assert!(
+            !shown.contains("secret") && !shown.contains("115"),
+            "{shown}"
+        );
+        assert!(shown.contains("len: 10"));
     }
 
     #[test]

@@ -13,6 +13,10 @@ use crate::{ImageFormat, Limits};
 pub struct QualityConfig {
     /// Pixel and memory limits applied before decoding.
     pub limits: Limits,
+    /// Also compute the full-resolution reference figures of [`Metrics`] (the OpenCV peer's
+    /// blur and glare scores), for comparison and diagnostics. No check uses them; they cost
+    /// about 8 % of a 1200x1800 JPEG check (false).
+    pub reference_metrics: bool,
     /// Minimum short side, px (800).
     pub min_short_side: u32,
     /// Minimum long side, px (1200).
@@ -24,7 +28,8 @@ pub struct QualityConfig {
     /// Long side of the working scale every image is area-averaged to before the blur, glare,
     /// exposure and cutoff measurements (900): thresholds then do not depend on resolution.
     pub working_long_side: u32,
-    /// Long side of the coarse image the document is located in (300).
+    /// Long side of the coarse image the document is located in (240; the working image is
+    /// box-averaged by the nearest integer factor, 4 for 900 px).
     pub coarse_long_side: u32,
     /// `blur` fails below this variance of the Laplacian of the working-scale luma on the
     /// document (250).
@@ -74,12 +79,13 @@ impl Default for QualityConfig {
     fn default() -> Self {
         Self {
             limits: Limits::default(),
+            reference_metrics: false,
             min_short_side: 800,
             min_long_side: 1200,
             recommended_short_side: 1200,
             recommended_long_side: 1800,
             working_long_side: 900,
-            coarse_long_side: 300,
+            coarse_long_side: 240,
             blur_min_laplacian_var: 250.0,
             blur_reference_white: 230.0,
             glare_level: 250,
@@ -144,10 +150,12 @@ impl Verdict {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Metrics {
     /// Population variance of the 4-neighbour Laplacian of the full-resolution luma (border
-    /// reflect-101): the common OpenCV blur score, comparable with the peer benchmark.
-    pub laplacian_var: f64,
-    /// Share of full-resolution luma pixels at or above 250 (the peer's glare score).
-    pub glare_fraction: f64,
+    /// reflect-101): the common OpenCV blur score, comparable with the peer benchmark. Only
+    /// with [`QualityConfig::reference_metrics`].
+    pub laplacian_var: Option<f64>,
+    /// Share of full-resolution luma pixels at or above 250 (the peer's glare score). Only with
+    /// [`QualityConfig::reference_metrics`].
+    pub glare_fraction: Option<f64>,
     /// Colourfulness of the frame.
     pub colourfulness: f64,
     /// Working-scale size (stored orientation).

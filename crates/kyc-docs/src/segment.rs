@@ -34,6 +34,8 @@ pub(crate) struct Plausible {
 pub(crate) struct Segmenter {
     bg: Runs,
     fg: Runs,
+    /// The runs of the best candidate so far (swapped out of `fg`, so never recomputed).
+    best_fg: Runs,
     outside: Vec<bool>,
     area: Vec<u64>,
     hull: Vec<(i64, i64)>,
@@ -184,7 +186,7 @@ impl Segmenter {
         // Otsu's threshold first; if its region is not convincingly card-shaped (a bright patch
         // of table touching the card leaks into it, say), move the threshold towards the
         // document's side in small steps and keep the best-shaped plausible region.
-        let mut best: Option<(f32, Candidate)> = None;
+        let mut best: Option<Candidate> = None;
         let mut stale = 0;
         let mut t = t0;
         for _ in 0..MAX_THRESHOLDS {
@@ -199,8 +201,9 @@ impl Segmenter {
                     break;
                 }
                 let plausible = area <= bounds.max_area && shape >= bounds.min_shape;
-                if plausible && best.is_none_or(|(_, b)| shape > b.solidity.min(b.rectangularity)) {
-                    best = Some((t, c));
+                if plausible && best.is_none_or(|b| shape > b.solidity.min(b.rectangularity)) {
+                    best = Some(c);
+                    std::mem::swap(&mut self.fg, &mut self.best_fg);
                     stale = 0;
                     if shape >= CONVINCING_SHAPE {
                         break;
@@ -218,19 +221,10 @@ impl Segmenter {
                 -THRESHOLD_STEP
             };
         }
-        let Some((best_t, c)) = best else { return doc };
-        // Rebuild the winner's runs if a later threshold overwrote them.
-        let c = if best_t == t {
-            c
-        } else {
-            match self.candidate(img, (w, h), best_t, doc_is_bright) {
-                Some(again) => again,
-                None => return doc,
-            }
-        };
+        let Some(c) = best else { return doc };
         doc.mask.fill(0);
         for y in 0..h {
-            for &(a, b, l) in self.fg.row(y) {
+            for &(a, b, l) in self.best_fg.row(y) {
                 if l == c.label {
                     doc.mask[y * w + a..y * w + b].fill(1);
                 }
