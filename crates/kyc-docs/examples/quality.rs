@@ -85,6 +85,7 @@ fn run() -> Result<(), String> {
                                 "measured": round(c.measured, 4),
                                 "threshold": c.threshold,
                                 "warning": c.warning,
+                                "detail": c.detail,
                             }),
                         )
                     })

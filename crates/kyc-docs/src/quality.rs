@@ -28,8 +28,8 @@ pub struct QualityConfig {
     /// Long side of the working scale every image is area-averaged to before the blur, glare,
     /// exposure and cutoff measurements (900): thresholds then do not depend on resolution.
     pub working_long_side: u32,
-    /// Long side of the coarse image the document is located in (240; the working image is
-    /// box-averaged by the nearest integer factor, 4 for 900 px).
+    /// Long side of the coarse image the document is located in (300; the working image is
+    /// box-averaged by the nearest integer factor, 3 for 900 px).
     pub coarse_long_side: u32,
     /// `blur` fails below this variance of the Laplacian of the working-scale luma on the
     /// document (250).
@@ -85,7 +85,7 @@ impl Default for QualityConfig {
             recommended_short_side: 1200,
             recommended_long_side: 1800,
             working_long_side: 900,
-            coarse_long_side: 240,
+            coarse_long_side: 300,
             blur_min_laplacian_var: 250.0,
             blur_reference_white: 230.0,
             glare_level: 250,
