@@ -219,6 +219,26 @@ pub async fn list_people(
     Ok(Reply::ok(&body).into_response())
 }
 
+/// Loads an identity of `tenant`, runs the tier engine over it and renders the evaluation.
+async fn evaluated(
+    state: State,
+    tenant: kyc_model::TenantId,
+    raw_id: &str,
+    render: impl FnOnce(PersonalIdentityId, &kyc_tiers::Evaluation<'_>) -> serde_json::Value
+    + Send
+    + 'static,
+) -> Result<HttpResponse, ApiError> {
+    let id: PersonalIdentityId = path_id(raw_id, "id")?;
+    let body = blocking(move || {
+        let record = state
+            .db
+            .run(|conn| Record::load(conn, &state, tenant, id))?;
+        Ok(render(id, &record.evaluate(&state)))
+    })
+    .await?;
+    Ok(Reply::ok(&body).into_response())
+}
+
 /// The KYC processes (Uphold's overview): a summary status and one entry per process.
 #[utoipa::path(get, path = "/api/trust/v1/personal-identities/{id}/kyc", tag = "kyc",
     params(("id" = String, Path)),
@@ -230,12 +250,7 @@ pub async fn get_kyc(
     caller: Reader,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id: PersonalIdentityId = path_id(&id, "id")?;
-    let tenant = caller.tenant;
-    let st = state.clone();
-    let body = blocking(move || {
-        let record = st.db.run(|conn| Record::load(conn, &st, tenant, id))?;
-        let evaluation = record.evaluate(&st);
+    evaluated(state, caller.tenant, &id, |id, evaluation| {
         // One entry per process, keyed by its wire name (`taxDetails`, ...).
         let processes: serde_json::Map<String, serde_json::Value> = evaluation
             .processes()
@@ -245,15 +260,14 @@ pub async fn get_kyc(
                 Some((key, serde_json::to_value(report).ok()?))
             })
             .collect();
-        Ok(json!({
+        json!({
             "identityId": id,
             "kycLevel": evaluation.level(),
             "summary": { "status": evaluation.summary() },
             "processes": processes,
-        }))
+        })
     })
-    .await?;
-    Ok(Reply::ok(&body).into_response())
+    .await
 }
 
 /// Per-product eligibility (Crossmint): may this user use each product yet?
@@ -267,20 +281,14 @@ pub async fn get_eligibility(
     caller: Reader,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id: PersonalIdentityId = path_id(&id, "id")?;
-    let tenant = caller.tenant;
-    let st = state.clone();
-    let body = blocking(move || {
-        let record = st.db.run(|conn| Record::load(conn, &st, tenant, id))?;
-        let evaluation = record.evaluate(&st);
-        Ok(json!({
+    evaluated(state, caller.tenant, &id, |id, evaluation| {
+        json!({
             "identityId": id,
             "kycLevel": evaluation.level(),
             "eligibility": evaluation.eligibility(),
-        }))
+        })
     })
-    .await?;
-    Ok(Reply::ok(&body).into_response())
+    .await
 }
 
 /// The audit trail of an identity: who changed which fields when, never the values.
