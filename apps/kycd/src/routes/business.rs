@@ -5,7 +5,7 @@ use kyc_model::{
     Actor, AuditAction, BusinessIdentity, BusinessIdentityId, EventType, PersonalIdentityId,
     TenantId,
 };
-use kyc_store::{DbConnection, audit, business, list::PageRequest, personal};
+use kyc_store::{DbConnection, audit, business, personal};
 use serde_json::json;
 
 use crate::{
@@ -14,7 +14,7 @@ use crate::{
     error::ApiError,
     idempotency,
     reply::{Reply, if_match},
-    routes::common::{BASE, json_body, page_request, path_id, retry_conflicts},
+    routes::common::{BASE, json_body, page_meta, page_request, path_id, retry_conflicts},
     state::{AppState, blocking},
     workflow::emit,
 };
@@ -147,13 +147,9 @@ pub async fn list_businesses(
             .run(|conn| business::list(conn, st.db.keys(), tenant, request))?)
     })
     .await?;
-    let (number, size) = match page.request {
-        PageRequest::Page { number, size } => (number, size),
-        PageRequest::All => (1, u32::try_from(page.items.len()).unwrap_or(u32::MAX)),
-    };
     let body = json!({
         "data": page.items.iter().map(BusinessIdentityDto::from).collect::<Vec<_>>(),
-        "meta": { "total": page.total, "page": { "number": number, "size": size } },
+        "meta": page_meta(page.request, page.total, page.items.len()),
     });
     Ok(Reply::ok(&body).into_response())
 }

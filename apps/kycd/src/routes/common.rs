@@ -104,3 +104,18 @@ pub fn retry_conflicts<T>(
     }
     Err(ApiError::VersionConflict)
 }
+
+/// The `meta` object of a list answer: the total number of matches and the page returned
+/// (`all=true` is reported as page 1 holding every item returned).
+pub fn page_meta(
+    request: kyc_store::list::PageRequest,
+    total: u64,
+    returned: usize,
+) -> serde_json::Value {
+    use kyc_store::list::PageRequest;
+    let (number, size) = match request {
+        PageRequest::Page { number, size } => (number, size),
+        PageRequest::All => (1, u32::try_from(returned).unwrap_or(u32::MAX)),
+    };
+    serde_json::json!({ "total": total, "page": { "number": number, "size": size } })
+}

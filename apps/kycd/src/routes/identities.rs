@@ -15,7 +15,7 @@ use crate::{
     error::ApiError,
     idempotency,
     reply::{Reply, if_match},
-    routes::common::{BASE, json_body, path_id, retry_conflicts},
+    routes::common::{BASE, json_body, page_meta, path_id, retry_conflicts},
     state::{AppState, blocking},
     workflow::{self, Record},
 };
@@ -208,13 +208,9 @@ pub async fn list_people(
             .run(|conn| personal::list(conn, st.db.keys(), tenant, &query))?)
     })
     .await?;
-    let (number, size) = match page.request {
-        PageRequest::Page { number, size } => (number, size),
-        PageRequest::All => (1, u32::try_from(page.items.len()).unwrap_or(u32::MAX)),
-    };
     let body = json!({
         "data": page.items.iter().map(PersonalIdentityDto::from).collect::<Vec<_>>(),
-        "meta": { "total": page.total, "page": { "number": number, "size": size } },
+        "meta": page_meta(page.request, page.total, page.items.len()),
     });
     Ok(Reply::ok(&body).into_response())
 }

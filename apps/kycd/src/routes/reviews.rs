@@ -28,7 +28,7 @@ use crate::{
     idempotency,
     presign::Side,
     reply::{Reply, if_match},
-    routes::common::{BASE, json_body, path_id},
+    routes::common::{BASE, json_body, page_meta, path_id},
     state::{AppState, blocking},
     workflow::{self, Record, ReviewAction, ReviewerDecision},
 };
@@ -698,14 +698,8 @@ pub async fn list_reviews(
         })
     })
     .await?;
-    let (number, size) = match request {
-        PageRequest::Page { number, size } => (number, size),
-        PageRequest::All => (1, u32::try_from(data.len()).unwrap_or(u32::MAX)),
-    };
-    let body = ReviewListDto {
-        data,
-        meta: json!({ "total": total, "page": { "number": number, "size": size } }),
-    };
+    let meta = page_meta(request, total, data.len());
+    let body = ReviewListDto { data, meta };
     Ok(Reply::ok(&body)
         .header("cache-control", "private, no-store".to_owned())
         .into_response())

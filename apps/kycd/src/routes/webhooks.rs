@@ -5,10 +5,7 @@ use std::net::IpAddr;
 
 use actix_web::{HttpRequest, HttpResponse, get, http::StatusCode, put, web};
 use kyc_model::{EventId, EventType};
-use kyc_store::{
-    list::PageRequest,
-    webhooks::{self, WebhookConfig, WebhookConfigInput},
-};
+use kyc_store::webhooks::{self, WebhookConfig, WebhookConfigInput};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::ToSchema;
@@ -21,7 +18,7 @@ use crate::{
     error::ApiError,
     idempotency,
     reply::Reply,
-    routes::common::{json_body, page_request},
+    routes::common::{json_body, page_meta, page_request},
     state::{AppState, blocking},
 };
 
@@ -418,10 +415,7 @@ pub async fn list_deliveries(
         })
     })
     .await?;
-    let (number, size) = match page.request {
-        PageRequest::Page { number, size } => (number, size),
-        PageRequest::All => (1, u32::try_from(page.items.len()).unwrap_or(u32::MAX)),
-    };
+    let meta = page_meta(page.request, page.total, page.items.len());
     let data = page
         .items
         .iter()
@@ -440,10 +434,7 @@ pub async fn list_deliveries(
             attempted_at: rfc3339(d.attempted_at),
         })
         .collect();
-    let body = WebhookDeliveryListDto {
-        data,
-        meta: json!({ "total": page.total, "page": { "number": number, "size": size } }),
-    };
+    let body = WebhookDeliveryListDto { data, meta };
     Ok(Reply::ok(&body).into_response())
 }
 
