@@ -241,7 +241,10 @@ both_backends! {
         let second = db.write(|c| business::insert(c, db.keys(), &NewBusinessIdentity { tenant_id: t, data: company(owner.id, "123456789") })).unwrap();
         assert_eq!(db.run(|c| business::find(c, db.keys(), t, second.id)).unwrap().data.tax_id.as_str(), "123456789");
         let in_container = db.run(|c| business::list_by_container(c, db.keys(), t, owner.container_id)).unwrap();
-        assert_eq!(in_container, vec![made.clone(), second.clone()]);
+        // Oldest first; two rows created within the same instant are ordered by id.
+        let mut expected = vec![made.clone(), second.clone()];
+        expected.sort_by_key(|b| (b.created_at, *b.id.as_uuid()));
+        assert_eq!(in_container, expected);
         let page = db.run(|c| business::list(c, db.keys(), t, kyc_store::list::PageRequest::page(1, 1))).unwrap();
         assert_eq!(page.total, 2);
         assert_eq!(page.items.len(), 1);
