@@ -167,12 +167,20 @@ where
     })
 }
 
+/// A well-formed SSN of its own for request `i` (area 001-665, group 01-99, serial 0001-9999),
+/// so that creates measure the normal path rather than a growing duplicate-SSN review queue.
+fn ssn(i: u64) -> String {
+    let (serial, rest) = (1 + i % 9999, i / 9999);
+    let (group, area) = (1 + rest % 99, 1 + (rest / 99) % 665);
+    format!("{area:03}{group:02}{serial:04}")
+}
+
 fn person(i: u64) -> serde_json::Value {
     json!({
         "firstName": "Jonathan", "lastName": "Doe", "phone": "+12025550165",
         "email": format!("load{i}@example.com"),
         "address": {"street1": "4220 Davisson Street", "city": "Rushville", "state": "IN", "postalCode": "46173", "country": "US"},
-        "dateOfBirth": "1987-03-25", "ssn": "305464885",
+        "dateOfBirth": "1987-03-25", "ssn": ssn(i),
     })
 }
 

@@ -104,7 +104,8 @@ pub fn audit_identity(
     Ok(())
 }
 
-/// Writes a webhook event to the outbox (same transaction as the change it announces).
+/// Writes a webhook event to the outbox (same transaction as the change it announces) when the
+/// tenant subscribes to it; events nobody wants are never queued (docs/webhooks.md).
 /// Payloads are thin: ids and what changed, never PII.
 pub fn emit(
     conn: &mut DbConnection,
@@ -112,7 +113,9 @@ pub fn emit(
     event: EventType,
     payload: serde_json::Value,
 ) -> Result<(), ApiError> {
-    webhooks::enqueue(conn, tenant, event, &payload)?;
+    if webhooks::subscribed(conn, tenant, event)? {
+        webhooks::enqueue(conn, tenant, event, &payload)?;
+    }
     Ok(())
 }
 
@@ -130,6 +133,7 @@ pub fn run_check(
             identity.tenant_id,
             ssn,
             Some(identity.id),
+            1,
         )?
         .is_empty(),
         None => false,

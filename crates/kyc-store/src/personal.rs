@@ -453,20 +453,23 @@ pub fn find_by_email(
         .transpose()
 }
 
-/// The other live identities of `tenant` with the same SSN (through the blind index), oldest
-/// first: a KYC finding (`duplicate`), not an error.
+/// Up to `limit` other live identities of `tenant` with the same SSN (through the blind
+/// index), oldest first: a KYC finding (`duplicate`), not an error. The limit keeps the cost of
+/// a check flat however many identities share one SSN (a KYC check needs only the first).
 pub fn ssn_duplicates(
     conn: &mut DbConnection,
     keys: &Keyring,
     tenant: TenantId,
     ssn: &Ssn,
     exclude: Option<PersonalIdentityId>,
+    limit: u32,
 ) -> Result<Vec<PersonalIdentityId>, StoreError> {
     let mut q = live_boxed(tenant).filter(p::ssn_bidx.eq(keys.ssn_index(tenant, ssn)));
     if let Some(id) = exclude {
         q = q.filter(p::id.ne(id.to_string()));
     }
     q.order((p::created_at.asc(), p::id.asc()))
+        .limit(i64::from(limit))
         .select(p::id)
         .load::<String>(conn)?
         .iter()

@@ -153,6 +153,26 @@ pub fn put_config(
     })
 }
 
+/// Whether `tenant` has an enabled configuration subscribed to `event_type`: the server writes
+/// an event to the outbox only then, so a tenant without webhooks costs the delivery worker
+/// nothing. (The worker checks again at delivery, as the configuration may change meanwhile.)
+pub fn subscribed(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    event_type: EventType,
+) -> Result<bool, StoreError> {
+    let Some(types) = w::webhook_configs
+        .filter(w::tenant_id.eq(tenant.to_string()))
+        .filter(w::enabled.eq(true))
+        .select(w::event_types_json)
+        .first::<String>(conn)
+        .optional()?
+    else {
+        return Ok(false);
+    };
+    Ok(parse_event_types(&types, "webhook_configs", "event_types_json")?.contains(&event_type))
+}
+
 /// `tenant`'s configuration, if it has one.
 pub fn get_config(
     conn: &mut DbConnection,

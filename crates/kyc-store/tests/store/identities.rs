@@ -170,12 +170,15 @@ both_backends! {
         no_ssn.ssn = None;
         identity(db, t, no_ssn);
         let ssn = Ssn::parse("305464885").unwrap();
-        let all = db.run(|c| personal::ssn_duplicates(c, db.keys(), t, &ssn, None)).unwrap();
+        let all = db.run(|c| personal::ssn_duplicates(c, db.keys(), t, &ssn, None, 10)).unwrap();
         assert_eq!(all.len(), 2);
+        let first = db.run(|c| personal::ssn_duplicates(c, db.keys(), t, &ssn, None, 1)).unwrap();
+        assert_eq!(first.len(), 1, "the limit bounds the answer");
+        assert!(all.starts_with(&first), "oldest first");
         assert!(all.contains(&a.id) && all.contains(&b.id));
-        let others = db.run(|c| personal::ssn_duplicates(c, db.keys(), t, &ssn, Some(a.id))).unwrap();
+        let others = db.run(|c| personal::ssn_duplicates(c, db.keys(), t, &ssn, Some(a.id), 10)).unwrap();
         assert_eq!(others, vec![b.id]);
-        let none = db.run(|c| personal::ssn_duplicates(c, db.keys(), t, &Ssn::parse("111223333").unwrap(), None)).unwrap();
+        let none = db.run(|c| personal::ssn_duplicates(c, db.keys(), t, &Ssn::parse("111223333").unwrap(), None, 10)).unwrap();
         assert!(none.is_empty());
     }
 
@@ -187,7 +190,7 @@ both_backends! {
         assert!(!db.run(|c| personal::exists(c, other, a.id)).unwrap());
         assert_eq!(db.run(|c| personal::find_by_container(c, db.keys(), other, a.container_id)).unwrap(), None);
         assert_eq!(db.run(|c| personal::find_by_email(c, db.keys(), other, &a.data.email)).unwrap(), None);
-        assert!(db.run(|c| personal::ssn_duplicates(c, db.keys(), other, a.data.ssn.as_ref().unwrap(), None)).unwrap().is_empty());
+        assert!(db.run(|c| personal::ssn_duplicates(c, db.keys(), other, a.data.ssn.as_ref().unwrap(), None, 10)).unwrap().is_empty());
         let mut k = kyc();
         k.blocked = true;
         assert!(db.write(|c| personal::update_kyc(c, other, a.id, 1, &k)).unwrap_err().is_not_found());

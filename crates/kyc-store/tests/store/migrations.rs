@@ -198,7 +198,7 @@ fn pg_schema(conn: &mut PgConnection) -> Schema {
 
 fn up_down_up(url: &str, snapshot: impl Fn() -> Schema) -> Schema {
     let applied = run_migrations(url).unwrap();
-    assert_eq!(applied.len(), 4, "{applied:?}");
+    assert_eq!(applied.len(), 5, "{applied:?}");
     assert!(
         run_migrations(url).unwrap().is_empty(),
         "second run applies nothing"
@@ -236,6 +236,18 @@ fn sqlite_up_down_up() {
     assert!(
         idx.iter()
             .any(|i| i.starts_with("ux_personal_identities_tenant_email unique"))
+    );
+    assert!(
+        idx.contains(
+            &"ix_personal_identities_tenant_ssn_bidx (tenant_id,ssn_bidx,created_at,id)".to_owned()
+        ),
+        "{idx:?}"
+    );
+    assert!(
+        schema["outbox_events"]
+            .1
+            .iter()
+            .any(|i| i.starts_with("ix_outbox_events_pending "))
     );
 }
 

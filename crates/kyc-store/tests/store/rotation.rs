@@ -60,7 +60,7 @@ both_backends! {
         read_all(&new_keys).unwrap();
         assert!(matches!(read_all(&only_new()), Err(StoreError::Crypto { .. })), "k1 is still needed");
         // SSN duplicates still match: the blind-index key did not change.
-        let dupes = db.run(|c| personal::ssn_duplicates(c, &new_keys, t, p.data.ssn.as_ref().unwrap(), None::<PersonalIdentityId>)).unwrap();
+        let dupes = db.run(|c| personal::ssn_duplicates(c, &new_keys, t, p.data.ssn.as_ref().unwrap(), None::<PersonalIdentityId>, 10)).unwrap();
         assert_eq!(dupes, vec![p.id]);
 
         let mut total = 0;

@@ -21,7 +21,11 @@ both_backends! {
             event_types: vec![EventType::IdentityCreated, EventType::KycLevelChanged],
             secret: WebhookSecret::new("whsec_SECRETMARKER"),
         };
+        assert!(!db.run(|c| webhooks::subscribed(c, t, EventType::IdentityCreated)).unwrap(), "no configuration");
         let first = db.write(|c| webhooks::put_config(c, db.keys(), t, &input)).unwrap();
+        assert!(db.run(|c| webhooks::subscribed(c, t, EventType::IdentityCreated)).unwrap());
+        assert!(!db.run(|c| webhooks::subscribed(c, t, EventType::ReviewRequired)).unwrap(), "not subscribed");
+        assert!(!db.run(|c| webhooks::subscribed(c, other, EventType::IdentityCreated)).unwrap(), "another tenant's");
         assert_eq!(first.event_types, input.event_types);
         assert_eq!(first.secret, input.secret);
         assert!(!format!("{first:?}").contains("SECRETMARKER"));
@@ -29,6 +33,7 @@ both_backends! {
         let second = db.write(|c| webhooks::put_config(c, db.keys(), t, &replaced)).unwrap();
         assert_eq!(second.created_at, first.created_at, "an upsert, not a new row");
         assert!(!second.enabled);
+        assert!(!db.run(|c| webhooks::subscribed(c, t, EventType::ReviewRequired)).unwrap(), "disabled");
         assert_eq!(db.run(|c| webhooks::get_config(c, db.keys(), t)).unwrap(), Some(second));
         assert_eq!(db.run(|c| webhooks::get_config(c, db.keys(), other)).unwrap(), None);
         if let Some(bytes) = db.sqlite_bytes() {

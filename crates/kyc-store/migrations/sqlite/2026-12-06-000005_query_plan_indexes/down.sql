@@ -1,0 +1,11 @@
+DROP INDEX ix_personal_identities_tenant_blocked;
+CREATE INDEX ix_personal_identities_tenant_blocked ON personal_identities (tenant_id, blocked, created_at);
+DROP INDEX ix_personal_identities_tenant_review;
+CREATE INDEX ix_personal_identities_tenant_review ON personal_identities (tenant_id, review_status, created_at);
+DROP INDEX ix_personal_identities_tenant_level;
+CREATE INDEX ix_personal_identities_tenant_level ON personal_identities (tenant_id, kyc_level, created_at);
+DROP INDEX ix_business_identities_container;
+CREATE INDEX ix_business_identities_container ON business_identities (container_id);
+DROP INDEX ix_personal_identities_tenant_ssn_bidx;
+CREATE INDEX ix_personal_identities_tenant_ssn_bidx ON personal_identities (tenant_id, ssn_bidx);
+DROP INDEX ix_outbox_events_pending;
