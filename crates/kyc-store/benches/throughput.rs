@@ -252,8 +252,8 @@ fn bench(db: &Db, mut raw: Raw, secs: f64) -> Figures {
             };
         }
         let row: RawRow = match &mut raw {
-            Raw::Sqlite(conn) => select!().first(conn).unwrap(),
-            Raw::Pg(conn) => select!().first(conn).unwrap(),
+            Raw::Sqlite(conn) => select!().get_result(conn).unwrap(),
+            Raw::Pg(conn) => select!().get_result(conn).unwrap(),
         };
         assert_eq!(row.id, id);
     };

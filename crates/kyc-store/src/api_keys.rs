@@ -111,7 +111,7 @@ pub fn authenticate(
     let row: Option<ApiKeyRow> = k::api_keys
         .filter(k::key_hash.eq(hash.to_vec()))
         .select(ApiKeyRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     let Some(row) = row else { return Ok(None) };
     if !bool::from(row.key_hash.as_slice().ct_eq(&hash)) || row.revoked_at.is_some() {

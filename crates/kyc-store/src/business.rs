@@ -154,7 +154,7 @@ fn owner_container(
         .filter(p::tenant_id.eq(tenant.to_string()))
         .filter(p::erased_at.is_null())
         .select(p::container_id)
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .ok_or(StoreError::NotFound {
             entity: "identity_owner",
@@ -208,7 +208,7 @@ pub fn find(
     let row = of_tenant(tenant)
         .filter(b::id.eq(id.to_string()))
         .select(BusinessRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .ok_or(StoreError::NotFound {
             entity: "business_identity",
@@ -304,7 +304,7 @@ pub fn update(
         let actual: Option<i64> = of_tenant(company.tenant_id)
             .filter(b::id.eq(id))
             .select(b::version)
-            .first(conn)
+            .get_result(conn)
             .optional()?;
         return Err(match actual {
             None => StoreError::NotFound {
@@ -343,7 +343,7 @@ pub fn lock(
             .filter(b::tenant_id.eq(tenant.to_string()))
             .select(b::id)
             .for_update()
-            .first::<String>(c)
+            .get_result::<String>(c)
             .optional()?
             .map(|_| ()),
     };

@@ -356,7 +356,7 @@ mod tests {
             v
         };
         let sqlite = names("migrations/sqlite");
-        assert_eq!(sqlite.len(), 4);
+        assert_eq!(sqlite.len(), 5);
         assert_eq!(sqlite, names("migrations/postgres"));
         for m in &sqlite {
             for backend in ["sqlite", "postgres"] {

@@ -54,7 +54,7 @@ pub fn find(
         .filter(c::id.eq(id.to_string()))
         .filter(c::tenant_id.eq(tenant.to_string()))
         .select(ContainerRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .ok_or(StoreError::NotFound {
             entity: "identity_container",

@@ -178,7 +178,7 @@ pub fn find(
         .filter(d::id.eq(id.to_string()))
         .filter(d::tenant_id.eq(tenant.to_string()))
         .select(DocumentRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .ok_or(StoreError::NotFound { entity: "document" })
         .and_then(Document::try_from)
@@ -240,7 +240,7 @@ pub fn image(
         .filter(img::side.eq(side.as_str()))
         .filter(img::tenant_id.eq(tenant.to_string()))
         .select((img::content_type, img::key_id, img::ciphertext))
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .ok_or(StoreError::NotFound {
             entity: "document_image",
@@ -345,7 +345,7 @@ pub fn provider(
         .filter(d::id.eq(id.to_string()))
         .filter(d::tenant_id.eq(tenant.to_string()))
         .select(d::provider)
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .ok_or(StoreError::NotFound { entity: "document" })
 }

@@ -143,7 +143,7 @@ pub fn begin(
     }
     let Some(row) = record(t.clone(), key.to_owned())
         .select(RecordRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
     else {
         // The owner abandoned the key between our insert attempt and this read (possible on

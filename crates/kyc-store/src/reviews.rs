@@ -249,7 +249,7 @@ pub fn find(
     scoped(scope)
         .filter(r::id.eq(id.to_string()))
         .select(ReviewRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .ok_or(StoreError::NotFound {
             entity: "review_item",

@@ -67,7 +67,7 @@ pub fn find(conn: &mut DbConnection, id: TenantId) -> Result<Tenant, StoreError>
     t::tenants
         .filter(t::id.eq(id.to_string()))
         .select(TenantRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .ok_or(StoreError::NotFound { entity: "tenant" })
         .and_then(Tenant::try_from)
@@ -78,7 +78,7 @@ pub fn find_by_name(conn: &mut DbConnection, name: &str) -> Result<Tenant, Store
     t::tenants
         .filter(t::name.eq(name))
         .select(TenantRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .ok_or(StoreError::NotFound { entity: "tenant" })
         .and_then(Tenant::try_from)

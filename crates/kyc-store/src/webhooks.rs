@@ -165,7 +165,7 @@ pub fn subscribed(
         .filter(w::tenant_id.eq(tenant.to_string()))
         .filter(w::enabled.eq(true))
         .select(w::event_types_json)
-        .first::<String>(conn)
+        .get_result::<String>(conn)
         .optional()?
     else {
         return Ok(false);
@@ -183,7 +183,7 @@ pub fn get_config(
     let Some(row) = w::webhook_configs
         .filter(w::tenant_id.eq(tenant.to_string()))
         .select(ConfigSelect::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
     else {
         return Ok(None);
@@ -304,7 +304,7 @@ pub fn enqueue(
     let latest: Option<i64> = o::outbox_events
         .filter(o::tenant_id.eq(tenant.to_string()))
         .select(diesel::dsl::max(o::created_at))
-        .first(conn)?;
+        .get_result(conn)?;
     let now = latest.map_or(ts::now_ms(), |l| ts::now_ms().max(l.saturating_add(1)));
     let row = OutboxRow {
         id: EventId::random().to_string(),
@@ -464,7 +464,7 @@ pub fn find_event(
         .filter(o::id.eq(id.to_string()))
         .filter(o::tenant_id.eq(tenant.to_string()))
         .select(OutboxRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .ok_or(StoreError::NotFound {
             entity: "outbox_event",
