@@ -8,12 +8,21 @@ use kyc_model::{
     MissingDocument, PersonalIdentity, ReviewStatus, UpgradeRequirement,
 };
 use serde::{Deserialize, Serialize};
-use time::{OffsetDateTime, format_description::well_known::Rfc3339};
+use time::{
+    OffsetDateTime, UtcOffset, format_description::BorrowedFormatItem, macros::format_description,
+};
 use utoipa::ToSchema;
 
-/// RFC 3339 text of a timestamp.
+/// RFC 3339 in UTC with exactly three fractional digits: the precision the store keeps, and
+/// one fixed width, so clients can compare timestamps as text.
+const MILLIS_UTC: &[BorrowedFormatItem<'static>] =
+    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
+
+/// RFC 3339 text of a timestamp (`2026-12-06T11:10:16.230Z`).
 pub fn rfc3339(at: OffsetDateTime) -> String {
-    at.format(&Rfc3339).unwrap_or_default()
+    at.to_offset(UtcOffset::UTC)
+        .format(MILLIS_UTC)
+        .unwrap_or_default()
 }
 
 /// A postal address.
@@ -591,4 +600,28 @@ pub struct ImportResultDto {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     pub document_id: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use time::{format_description::well_known::Rfc3339, macros::datetime};
+
+    use super::rfc3339;
+
+    #[test]
+    fn timestamps_are_utc_with_three_fractional_digits() {
+        assert_eq!(
+            rfc3339(datetime!(2026-12-06 11:10:16.23 UTC)),
+            "2026-12-06T11:10:16.230Z"
+        );
+        assert_eq!(
+            rfc3339(datetime!(2026-12-06 12:00:00 +01:00)),
+            "2026-12-06T11:00:00.000Z"
+        );
+        let text = rfc3339(datetime!(1999-01-02 03:04:05.678 UTC));
+        assert_eq!(
+            time::OffsetDateTime::parse(&text, &Rfc3339).ok(),
+            Some(datetime!(1999-01-02 03:04:05.678 UTC))
+        );
+    }
 }
