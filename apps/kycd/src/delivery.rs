@@ -577,7 +577,7 @@ mod tests {
             body,
             serde_json::json!({
                 "type": "kyc.level_changed",
-                "timestamp": "2026-01-02T03:04:05Z",
+                "timestamp": "2026-01-02T03:04:05.000Z",
                 "data": { "identityId": "x", "from": "L0", "to": "L1" },
             })
         );
