@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::{
-    DbConnection, Keyring, StoreError,
+    Backend, DbConnection, Keyring, StoreError,
     conn::MultiBackend,
     crypto::Aad,
     dialect,
@@ -454,8 +454,8 @@ pub fn find_by_email(
 }
 
 /// Up to `limit` other live identities of `tenant` with the same SSN (through the blind
-/// index), oldest first: a KYC finding (`duplicate`), not an error. Only `limit` rows are
-/// stepped through, so a check costs the same however many identities share one SSN.
+/// index), oldest first: a KYC finding (`duplicate`), not an error. At most `limit` rows are
+/// read, so a check costs the same however many identities share one SSN.
 pub fn ssn_duplicates(
     conn: &mut DbConnection,
     keys: &Keyring,
@@ -464,18 +464,23 @@ pub fn ssn_duplicates(
     exclude: Option<PersonalIdentityId>,
     limit: u32,
 ) -> Result<Vec<PersonalIdentityId>, StoreError> {
-    // One static statement (cached), stopped after `limit` rows rather than with a bound
-    // `LIMIT` (see clippy.toml); an empty id excludes nothing, as ids are UUIDs.
+    // An empty id excludes nothing, as ids are UUIDs: one statement shape either way.
     let exclude = exclude.map(|id| id.to_string()).unwrap_or_default();
-    live(tenant)
+    let same_ssn = live(tenant)
         .filter(p::ssn_bidx.eq(keys.ssn_index(tenant, ssn)))
         .filter(p::id.ne(exclude))
         .order((p::created_at.asc(), p::id.asc()))
-        .select(p::id)
-        .load_iter::<String, diesel::connection::DefaultLoadingMode>(conn)?
-        .take(usize::try_from(limit).unwrap_or(usize::MAX))
-        .map(|id| parse_id(&id?, TABLE, "id"))
-        .collect()
+        .select(p::id);
+    let ids: Vec<String> = match conn.backend() {
+        Backend::Postgres => same_ssn.limit(i64::from(limit)).load(conn)?,
+        // SQLite steps through rows on demand: stopping after `limit` keeps the statement
+        // cacheable, where a bound `LIMIT` would re-prepare it on every call (clippy.toml).
+        Backend::Sqlite => same_ssn
+            .load_iter::<String, diesel::connection::DefaultLoadingMode>(conn)?
+            .take(usize::try_from(limit).unwrap_or(usize::MAX))
+            .collect::<Result<_, _>>()?,
+    };
+    ids.iter().map(|id| parse_id(id, TABLE, "id")).collect()
 }
 
 /// Writes `identity`'s data and KYC state if the stored version is still `identity.version`,
