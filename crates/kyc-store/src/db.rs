@@ -1,16 +1,14 @@
 //! The store handle: a pool of connections of one backend, the keyring, and the two ways to use
 //! a connection (`run` for reads, `write` for a transaction).
 
-use std::{
-    sync::{Arc, Condvar, Mutex, PoisonError},
-    time::Duration,
-};
+use std::{sync::Arc, time::Duration};
 
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
 
 use crate::{
     Backend, DbConnection, Keyring, StoreError,
     conn::{ConnectionManager, DbUrl, SqliteSettings, migrate_url},
+    group_commit::GroupCommit,
 };
 
 /// Pool and SQLite tuning. The defaults suit the server.
@@ -49,48 +47,9 @@ pub struct Db {
     pool: r2d2::Pool<ConnectionManager>,
     keys: Arc<Keyring>,
     url: DbUrl,
-    /// SQLite only: where this process's writers queue for the single write lock.
-    gate: Option<Arc<WriteGate>>,
-    busy_timeout: Duration,
-}
-
-/// SQLite admits one writer at a time. Without this gate, writers that find the lock taken
-/// poll it from SQLite's busy handler, which sleeps between tries (up to 100 ms), so under
-/// contention the lock sits idle while writers sleep, and an unlucky writer can starve. Here
-/// the process's writers wait on a condition variable and the next one starts the moment the
-/// previous commits. SQLite's lock (and busy timeout) still guards against other processes,
-/// such as `kycd migrate`. A writer that waits longer than the busy timeout goes ahead
-/// without the gate and lets SQLite decide, so a mistake such as a nested `write` on one
-/// thread ends in an error, not a hang.
-#[derive(Debug, Default)]
-struct WriteGate {
-    taken: Mutex<bool>,
-    freed: Condvar,
-}
-
-struct GatePass<'a>(&'a WriteGate);
-
-impl WriteGate {
-    fn enter(&self, timeout: Duration) -> Option<GatePass<'_>> {
-        let taken = self.taken.lock().unwrap_or_else(PoisonError::into_inner);
-        let (mut taken, _) = self
-            .freed
-            .wait_timeout_while(taken, timeout, |taken| *taken)
-            .unwrap_or_else(PoisonError::into_inner);
-        if *taken {
-            tracing::warn!("SQLite write gate wait exceeded the busy timeout");
-            return None;
-        }
-        *taken = true;
-        Some(GatePass(self))
-    }
-}
-
-impl Drop for GatePass<'_> {
-    fn drop(&mut self) {
-        *self.0.taken.lock().unwrap_or_else(PoisonError::into_inner) = false;
-        self.0.freed.notify_one();
-    }
+    /// SQLite only: the writer connection, where this process's writers queue and share
+    /// commits (see `group_commit.rs`).
+    writer: Option<Arc<GroupCommit>>,
 }
 
 impl std::fmt::Debug for Db {
@@ -128,9 +87,8 @@ impl Db {
         Ok(Self {
             pool,
             keys: Arc::new(keys),
+            writer: sqlite.then(|| Arc::new(GroupCommit::new(url.clone(), options.busy_timeout))),
             url,
-            gate: sqlite.then(Arc::default),
-            busy_timeout: options.busy_timeout,
         })
     }
 
@@ -160,15 +118,20 @@ impl Db {
         f(&mut conn)
     }
 
-    /// Runs `f` in one transaction on a pooled connection: committed when `f` returns `Ok`,
-    /// rolled back when it returns `Err`. See [`transaction`]. On SQLite, writers of this
-    /// process take turns (see the write gate in the source) before they begin.
+    /// Runs `f` as one transaction: its changes are committed when it returns `Ok` (and
+    /// `write` returns once they are durable), and none of them is when it returns `Err` or
+    /// panics. PostgreSQL: a transaction of its own on a pooled connection (see
+    /// [`transaction`]). SQLite: the process's writers take turns on one writer connection,
+    /// each `f` in a savepoint, and share commits (group commit, see `group_commit.rs`); `f`
+    /// sees the latest data, including that of writers whose commit it shares.
     pub fn write<T, E, F>(&self, f: F) -> Result<T, E>
     where
         F: FnOnce(&mut DbConnection) -> Result<T, E>,
         E: From<StoreError>,
     {
-        let _turn = self.gate.as_ref().and_then(|g| g.enter(self.busy_timeout));
+        if let Some(writer) = &self.writer {
+            return writer.write(f);
+        }
         let mut conn = self.pool.get().map_err(StoreError::from)?;
         transaction(&mut conn, f)
     }
@@ -222,17 +185,7 @@ where
     F: FnOnce(&mut DbConnection) -> Result<T, E>,
     E: From<StoreError>,
 {
-    let begun = match conn {
-        #[cfg(feature = "sqlite")]
-        DbConnection::Sqlite(c) => {
-            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")
-        }
-        #[cfg(feature = "postgres")]
-        DbConnection::Postgres(c) => <AnsiTransactionManager as TransactionManager<
-            diesel::PgConnection,
-        >>::begin_transaction(c),
-    };
-    begun.map_err(StoreError::from)?;
+    begin_immediate(conn)?;
     match f(conn) {
         Ok(value) => {
             <DbConnection as TransactionManager<DbConnection>>::commit_transaction(conn)
@@ -246,4 +199,20 @@ where
             }
         }
     }
+}
+
+/// Begins a transaction: `BEGIN IMMEDIATE` on SQLite (the write lock up front), `BEGIN` on
+/// PostgreSQL.
+pub(crate) fn begin_immediate(conn: &mut DbConnection) -> Result<(), StoreError> {
+    let begun = match conn {
+        #[cfg(feature = "sqlite")]
+        DbConnection::Sqlite(c) => {
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")
+        }
+        #[cfg(feature = "postgres")]
+        DbConnection::Postgres(c) => <AnsiTransactionManager as TransactionManager<
+            diesel::PgConnection,
+        >>::begin_transaction(c),
+    };
+    begun.map_err(StoreError::from)
 }

@@ -5,7 +5,7 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 /// No variant carries a value that was read from or written to a row, nor SQL text: errors end
 /// up in logs and (mapped) HTTP responses, and rows hold PII. Database errors are reduced to
 /// their kind and the schema names involved (table, constraint), which is enough to debug.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     /// No such row in this tenant (another tenant's row is reported the same way).
     #[error("{entity} not found")]

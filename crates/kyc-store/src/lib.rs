@@ -73,6 +73,7 @@ mod crypto;
 mod db;
 mod dialect;
 mod error;
+mod group_commit;
 mod ts;
 mod util;
 

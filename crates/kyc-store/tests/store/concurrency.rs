@@ -150,3 +150,69 @@ both_backends! {
         assert_eq!(created + (final_shared.version as u64 - 1), commits, "every commit is in the database");
     }
 }
+
+both_backends! {
+    /// Many writers at once, some of whose units fail or panic half-way (on SQLite they share
+    /// commits, each unit in a savepoint): a unit that returned `Ok` is visible to every other
+    /// connection the moment `write` returns, and nothing of a failed or panicking unit is
+    /// ever stored, whoever it shared a transaction with.
+    fn failing_units_leave_no_trace_among_concurrent_writers(db) {
+        let t = tenant(db, "group");
+        let (threads, each) = (12usize, 25usize);
+        let barrier = Barrier::new(threads);
+        let stored: usize = std::thread::scope(|s| {
+            let hs: Vec<_> = (0..threads)
+                .map(|w| {
+                    let barrier = &barrier;
+                    s.spawn(move || {
+                        barrier.wait();
+                        let mut ok = 0;
+                        for i in 0..each {
+                            let email = format!("g{w}-{i}@group.example");
+                            let create = |c: &mut kyc_store::DbConnection| {
+                                let cont = containers::create(c, t)?;
+                                personal::insert(c, db.keys(), &NewPersonalIdentity {
+                                    tenant_id: t, container_id: cont.id,
+                                    data: bare_person("Group", "Writer", &email), kyc: KycState::default(),
+                                })
+                            };
+                            match (w + i) % 5 {
+                                0 => {
+                                    let r = db.write(|c| {
+                                        create(c)?;
+                                        Err::<(), _>(StoreError::Internal { reason: "refused by the test" })
+                                    });
+                                    assert!(matches!(r, Err(StoreError::Internal { .. })), "{r:?}");
+                                }
+                                1 => {
+                                    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                                        db.write(|c| -> Result<(), StoreError> {
+                                            create(c)?;
+                                            panic!("a unit panics after its writes");
+                                        })
+                                    }));
+                                    assert!(r.is_err(), "the panic reaches the caller");
+                                }
+                                _ => {
+                                    let p = db.write(create).unwrap();
+                                    let seen = db.run(|c| personal::find(c, db.keys(), t, p.id)).unwrap();
+                                    assert_eq!(seen.id, p.id, "committed when write returns");
+                                    ok += 1;
+                                }
+                            }
+                        }
+                        ok
+                    })
+                })
+                .collect();
+            hs.into_iter().map(|h| h.join().unwrap()).sum()
+        });
+        let q = ListQuery::parse([("filter[lastName]", "Writer")]).unwrap();
+        let listed = db.run(|c| personal::list(c, db.keys(), t, &q)).unwrap().total;
+        assert_eq!(listed as usize, stored, "exactly the units that returned Ok are stored");
+        assert_eq!(stored, threads * each * 3 / 5);
+        // The writer is still usable after the failures.
+        let after = identity(db, t, person(7));
+        assert!(db.run(|c| personal::find(c, db.keys(), t, after.id)).is_ok());
+    }
+}

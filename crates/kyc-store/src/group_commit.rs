@@ -1,0 +1,264 @@
+//! SQLite group commit: the process's writers take turns on one writer connection, each unit
+//! of work in a savepoint of a shared transaction, and one commit (one WAL append and one
+//! `fsync`) makes a whole batch durable.
+//!
+//! SQLite admits one writer at a time, and with `synchronous=FULL` a commit costs a WAL write
+//! and an `fsync`: measured on the server's create path, the commit took as long as the unit's
+//! own statements. Committing units one by one therefore halves the write throughput for
+//! nothing; PostgreSQL and most databases batch commits the same way internally.
+//!
+//! The protocol, for each call of [`GroupCommit::write`]:
+//! 1. Wait for the writer connection (writers of this process queue on a condition variable;
+//!    the next starts the moment the previous hands the connection over).
+//! 2. If no transaction is open, open one with `BEGIN IMMEDIATE`: this starts a batch.
+//! 3. Run the unit inside a savepoint: released when the unit returns `Ok`, rolled back when it
+//!    returns `Err` or panics, so a failed unit leaves no trace and the batch goes on.
+//! 4. If other writers are waiting, and the batch is younger than [`MAX_AGE`] and smaller than
+//!    [`MAX_UNITS`], hand the connection to the next writer with the transaction still open;
+//!    otherwise commit. A unit that succeeded returns only once its batch has committed, with
+//!    the commit's error if it failed: nobody is told "done" before the data is on disk.
+//!
+//! Units see the uncommitted changes of the units before them in their batch, exactly as if
+//! each had committed in turn: the order of the batch is a serial order. A lone writer commits
+//! at once, so nothing waits for company. SQLite's own lock still guards against other
+//! processes (such as `kycd migrate`): `BEGIN IMMEDIATE` waits for it through the busy timeout.
+//! A writer that waits longer than the busy timeout for its turn (a mistake such as a nested
+//! write on one thread) goes ahead on a connection of its own and lets SQLite decide, so it
+//! ends in an error, not a hang.
+
+use std::{
+    panic::{AssertUnwindSafe, catch_unwind, resume_unwind},
+    sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError},
+    time::{Duration, Instant},
+};
+
+use diesel::{connection::TransactionManager, r2d2::R2D2Connection};
+
+use crate::{DbConnection, StoreError, conn::DbUrl};
+
+/// Most units one commit makes durable: bounds how long the first unit of a batch waits.
+const MAX_UNITS: usize = 32;
+/// Oldest a batch may grow before it commits, whoever is waiting.
+const MAX_AGE: Duration = Duration::from_millis(4);
+
+type Outcome = Arc<OnceLock<Result<(), StoreError>>>;
+
+/// The writer connection and its queue (one per [`crate::Db`] on SQLite).
+pub(crate) struct GroupCommit {
+    url: DbUrl,
+    busy_timeout: Duration,
+    state: Mutex<State>,
+    /// Signalled when the connection is handed back.
+    free: Condvar,
+    /// Signalled when a batch has committed or rolled back.
+    ended: Condvar,
+}
+
+#[derive(Default)]
+struct State {
+    /// The writer connection while nobody holds it; `None` also before the first write and
+    /// after a failure that left the connection unusable (the next writer opens a new one).
+    conn: Option<DbConnection>,
+    /// A writer holds the connection.
+    in_use: bool,
+    /// Writers waiting for the connection.
+    queued: usize,
+    /// The open transaction, if any.
+    batch: Option<Batch>,
+}
+
+struct Batch {
+    units: usize,
+    started: Instant,
+    outcome: Outcome,
+}
+
+/// What running a unit left behind.
+enum Ran<T, E> {
+    Returned(Result<T, E>),
+    Panicked(Box<dyn std::any::Any + Send>),
+}
+
+impl std::fmt::Debug for GroupCommit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GroupCommit").finish_non_exhaustive()
+    }
+}
+
+impl GroupCommit {
+    pub(crate) fn new(url: DbUrl, busy_timeout: Duration) -> Self {
+        Self {
+            url,
+            busy_timeout,
+            state: Mutex::default(),
+            free: Condvar::new(),
+            ended: Condvar::new(),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Runs `f` as one unit of a group-committed transaction (see the module documentation):
+    /// `Ok` once the unit's changes are committed, `Err` with nothing of the unit applied.
+    pub(crate) fn write<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, E>,
+        E: From<StoreError>,
+    {
+        let Some((conn, open)) = self.take_turn() else {
+            tracing::warn!("SQLite writer queue wait exceeded the busy timeout");
+            let mut conn = self.url.establish(self.busy_timeout)?;
+            return crate::db::transaction(&mut conn, f);
+        };
+        let mut conn = match conn {
+            Some(conn) => conn,
+            None => match self.url.establish(self.busy_timeout) {
+                Ok(conn) => conn,
+                Err(e) => {
+                    self.hand_back(None);
+                    return Err(e.into());
+                }
+            },
+        };
+        let outcome = match open {
+            Some(outcome) => outcome,
+            None => match crate::db::begin_immediate(&mut conn) {
+                Ok(()) => {
+                    let outcome = Outcome::default();
+                    self.lock().batch = Some(Batch {
+                        units: 0,
+                        started: Instant::now(),
+                        outcome: Arc::clone(&outcome),
+                    });
+                    outcome
+                }
+                Err(e) => {
+                    self.hand_back(Some(conn));
+                    return Err(e.into());
+                }
+            },
+        };
+
+        let (ran, clean) = run_in_savepoint(&mut conn, f);
+
+        let mut state = self.lock();
+        let nobody_waits = state.queued == 0;
+        let close = match state.batch.as_mut() {
+            Some(batch) => {
+                batch.units += 1;
+                !clean
+                    || nobody_waits
+                    || batch.units >= MAX_UNITS
+                    || batch.started.elapsed() >= MAX_AGE
+            }
+            None => true,
+        };
+        if close {
+            state.batch = None;
+            drop(state);
+            let result = if clean {
+                <DbConnection as TransactionManager<DbConnection>>::commit_transaction(&mut conn)
+                    .map_err(StoreError::from)
+            } else {
+                Err(StoreError::Internal {
+                    reason: "a unit of work left the shared transaction unusable",
+                })
+            };
+            // A connection left inside a transaction is dropped: closing it rolls back.
+            let reusable = clean && !conn.is_broken();
+            let mut state = self.lock();
+            // Set while holding the lock, so that no follower misses the wake-up.
+            let _ = outcome.set(result);
+            state.conn = reusable.then_some(conn);
+            state.in_use = false;
+            drop(state);
+            self.ended.notify_all();
+            self.free.notify_one();
+        } else {
+            state.conn = Some(conn);
+            state.in_use = false;
+            drop(state);
+            self.free.notify_one();
+        }
+
+        match ran {
+            Ran::Panicked(payload) => resume_unwind(payload),
+            Ran::Returned(Err(e)) => Err(e),
+            Ran::Returned(Ok(value)) => match self.wait_for(&outcome) {
+                Ok(()) => Ok(value),
+                Err(e) => Err(e.into()),
+            },
+        }
+    }
+
+    /// Waits for the connection: `Some((connection if open, outcome of the open batch))`, or
+    /// `None` after the busy timeout.
+    #[expect(
+        clippy::type_complexity,
+        reason = "a private pair, named at its one caller"
+    )]
+    fn take_turn(&self) -> Option<(Option<DbConnection>, Option<Outcome>)> {
+        let mut state = self.lock();
+        state.queued += 1;
+        let (mut state, _) = self
+            .free
+            .wait_timeout_while(state, self.busy_timeout, |s| s.in_use)
+            .unwrap_or_else(PoisonError::into_inner);
+        state.queued -= 1;
+        if state.in_use {
+            return None;
+        }
+        state.in_use = true;
+        let open = state.batch.as_ref().map(|b| Arc::clone(&b.outcome));
+        Some((state.conn.take(), open))
+    }
+
+    /// Returns the connection (or loses it) without touching the batch.
+    fn hand_back(&self, conn: Option<DbConnection>) {
+        let mut state = self.lock();
+        state.conn = conn;
+        state.in_use = false;
+        drop(state);
+        self.free.notify_one();
+    }
+
+    fn wait_for(&self, outcome: &Outcome) -> Result<(), StoreError> {
+        let state = self.lock();
+        let _state = self
+            .ended
+            .wait_while(state, |_| outcome.get().is_none())
+            .unwrap_or_else(PoisonError::into_inner);
+        outcome.get().cloned().unwrap_or(Err(StoreError::Internal {
+            reason: "group commit ended without an outcome",
+        }))
+    }
+}
+
+/// Runs `f` in a savepoint. The flag is false when the savepoint could not be opened, released
+/// or rolled back: the shared transaction is then in an unknown state and must be abandoned.
+fn run_in_savepoint<T, E, F>(conn: &mut DbConnection, f: F) -> (Ran<T, E>, bool)
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<StoreError>,
+{
+    type Tm = DbConnection;
+    if let Err(e) = <Tm as TransactionManager<Tm>>::begin_transaction(conn) {
+        return (Ran::Returned(Err(StoreError::from(e).into())), false);
+    }
+    match catch_unwind(AssertUnwindSafe(|| f(conn))) {
+        Ok(Ok(value)) => match <Tm as TransactionManager<Tm>>::commit_transaction(conn) {
+            Ok(()) => (Ran::Returned(Ok(value)), true),
+            Err(e) => (Ran::Returned(Err(StoreError::from(e).into())), false),
+        },
+        Ok(Err(e)) => {
+            let clean = <Tm as TransactionManager<Tm>>::rollback_transaction(conn).is_ok();
+            (Ran::Returned(Err(e)), clean)
+        }
+        Err(payload) => {
+            let clean = <Tm as TransactionManager<Tm>>::rollback_transaction(conn).is_ok();
+            (Ran::Panicked(payload), clean)
+        }
+    }
+}
