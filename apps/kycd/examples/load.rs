@@ -28,7 +28,6 @@ use std::{
 };
 
 use diesel::{Connection, RunQueryDsl, SqliteConnection, connection::SimpleConnection};
-use kyc_model::Role;
 use kycd::{
     cli::{GlobalArgs, LogFormat, Mode, ServeArgs},
     startup::Application,
@@ -227,8 +226,6 @@ async fn main() {
     let hello_port = hello.addrs()[0].port();
     actix_web::rt::spawn(hello.run());
 
-    // A readonly key is not needed; keep the integrator key for every phase.
-    let _ = (state, Role::Integrator);
     // The phases block (their own client runtimes); the servers need this thread's runtime.
     let results = actix_web::rt::task::spawn_blocking(move || {
         let base = format!("http://127.0.0.1:{port}/api/trust/v1");
@@ -242,6 +239,9 @@ async fn main() {
             c.post(format!("{b}/identity-containers")).header("authorization", &a).json(&person(i))
         });
         create.print();
+        if let Some((units, commits)) = state.db.group_commit_stats() {
+            println!("{}", json!({"sqlite_units_per_commit": (units as f64 / commits.max(1) as f64 * 10.0).round() / 10.0}));
+        }
         // Ids to read: a page of the identities just created.
         let ids: Vec<String> = {
             let rt = tokio::runtime::Runtime::new().unwrap();

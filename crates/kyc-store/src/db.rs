@@ -87,7 +87,13 @@ impl Db {
         Ok(Self {
             pool,
             keys: Arc::new(keys),
-            writer: sqlite.then(|| Arc::new(GroupCommit::new(url.clone(), options.busy_timeout))),
+            writer: match sqlite {
+                true => Some(Arc::new(GroupCommit::new(
+                    url.clone(),
+                    options.busy_timeout,
+                )?)),
+                false => None,
+            },
             url,
         })
     }
@@ -134,6 +140,12 @@ impl Db {
         }
         let mut conn = self.pool.get().map_err(StoreError::from)?;
         transaction(&mut conn, f)
+    }
+
+    /// SQLite: `(units of work written, transactions committed or rolled back)` since the store
+    /// opened; their ratio is the mean number of units per commit. `None` on PostgreSQL.
+    pub fn group_commit_stats(&self) -> Option<(u64, u64)> {
+        self.writer.as_ref().map(|w| w.stats())
     }
 
     /// Checks that a connection can be had and answers (readiness probe).

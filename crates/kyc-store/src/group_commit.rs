@@ -28,14 +28,23 @@
 
 use std::{
     panic::{AssertUnwindSafe, catch_unwind, resume_unwind},
-    sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError},
+    sync::{
+        Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError,
+        atomic::{AtomicU64, Ordering},
+        mpsc::{self, RecvTimeoutError},
+    },
     time::{Duration, Instant},
 };
 
-use diesel::{connection::TransactionManager, r2d2::R2D2Connection};
+use diesel::{
+    connection::{SimpleConnection, TransactionManager},
+    r2d2::R2D2Connection,
+};
 
 use crate::{DbConnection, StoreError, conn::DbUrl};
 
+/// How often the checkpointer looks for committed WAL frames to copy into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
 /// Most units one commit makes durable: bounds how long the first unit of a batch waits.
 const MAX_UNITS: usize = 32;
 /// Oldest a batch may grow before it commits, whoever is waiting.
@@ -52,6 +61,11 @@ pub(crate) struct GroupCommit {
     free: Condvar,
     /// Signalled when a batch has committed or rolled back.
     ended: Condvar,
+    /// Units run and transactions ended, for metrics (their ratio is the mean batch size).
+    units: AtomicU64,
+    batches: Arc<AtomicU64>,
+    /// Dropped with the store, which stops the checkpointer thread.
+    _stop_checkpointer: mpsc::Sender<()>,
 }
 
 #[derive(Default)]
@@ -86,14 +100,49 @@ impl std::fmt::Debug for GroupCommit {
 }
 
 impl GroupCommit {
-    pub(crate) fn new(url: DbUrl, busy_timeout: Duration) -> Self {
-        Self {
+    /// The queue for the SQLite database at `url`, and its checkpointer thread.
+    pub(crate) fn new(url: DbUrl, busy_timeout: Duration) -> Result<Self, StoreError> {
+        let batches = Arc::new(AtomicU64::new(0));
+        let (stop, stopped) = mpsc::channel();
+        let checkpointer = Checkpointer {
+            url: url.clone(),
+            busy_timeout,
+            batches: Arc::clone(&batches),
+            stopped,
+        };
+        std::thread::Builder::new()
+            .name("kyc-store-checkpointer".into())
+            .spawn(move || checkpointer.run())
+            .map_err(|_| StoreError::Internal {
+                reason: "cannot start the SQLite checkpointer thread",
+            })?;
+        Ok(Self {
             url,
             busy_timeout,
             state: Mutex::default(),
             free: Condvar::new(),
             ended: Condvar::new(),
-        }
+            units: AtomicU64::new(0),
+            batches,
+            _stop_checkpointer: stop,
+        })
+    }
+
+    /// Opens the writer connection: SQLite's settings, without the automatic checkpoint that
+    /// would copy WAL frames into the database file inside a commit, on the writers' path
+    /// (the checkpointer thread does it instead).
+    fn open_writer(&self) -> Result<DbConnection, StoreError> {
+        let mut conn = self.url.establish(self.busy_timeout)?;
+        conn.batch_execute("PRAGMA wal_autocheckpoint = 0")?;
+        Ok(conn)
+    }
+
+    /// `(units run, transactions ended)` since the store opened.
+    pub(crate) fn stats(&self) -> (u64, u64) {
+        (
+            self.units.load(Ordering::Relaxed),
+            self.batches.load(Ordering::Relaxed),
+        )
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -114,7 +163,7 @@ impl GroupCommit {
         };
         let mut conn = match conn {
             Some(conn) => conn,
-            None => match self.url.establish(self.busy_timeout) {
+            None => match self.open_writer() {
                 Ok(conn) => conn,
                 Err(e) => {
                     self.hand_back(None);
@@ -142,6 +191,7 @@ impl GroupCommit {
         };
 
         let (ran, clean) = run_in_savepoint(&mut conn, f);
+        self.units.fetch_add(1, Ordering::Relaxed);
 
         let mut state = self.lock();
         let nobody_waits = state.queued == 0;
@@ -158,6 +208,7 @@ impl GroupCommit {
         if close {
             state.batch = None;
             drop(state);
+            self.batches.fetch_add(1, Ordering::Relaxed);
             let result = if clean {
                 <DbConnection as TransactionManager<DbConnection>>::commit_transaction(&mut conn)
                     .map_err(StoreError::from)
@@ -259,6 +310,47 @@ where
         Err(payload) => {
             let clean = <Tm as TransactionManager<Tm>>::rollback_transaction(conn).is_ok();
             (Ran::Panicked(payload), clean)
+        }
+    }
+}
+
+/// Copies committed WAL frames into the database file (`PRAGMA wal_checkpoint(PASSIVE)`) on
+/// a connection and thread of its own, every [`CHECKPOINT_EVERY`] in which something was
+/// committed. A passive checkpoint runs alongside the writer and waits for nobody; the writer
+/// restarts the WAL from its beginning once a checkpoint has caught up, so the WAL stays
+/// about as large as what is committed between two checkpoints.
+struct Checkpointer {
+    url: DbUrl,
+    busy_timeout: Duration,
+    batches: Arc<AtomicU64>,
+    stopped: mpsc::Receiver<()>,
+}
+
+impl Checkpointer {
+    fn run(self) {
+        let mut conn = None;
+        let mut seen = 0;
+        while let Err(RecvTimeoutError::Timeout) = self.stopped.recv_timeout(CHECKPOINT_EVERY) {
+            let batches = self.batches.load(Ordering::Relaxed);
+            if batches == seen {
+                continue;
+            }
+            seen = batches;
+            let checkpointed = match &mut conn {
+                Some(c) => c,
+                None => match self.url.establish(self.busy_timeout) {
+                    Ok(c) => conn.insert(c),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "SQLite checkpointer cannot connect");
+                        continue;
+                    }
+                },
+            }
+            .batch_execute("PRAGMA wal_checkpoint(PASSIVE)");
+            if let Err(e) = checkpointed {
+                tracing::warn!(error = %StoreError::from(e), "SQLite checkpoint failed");
+                conn = None;
+            }
         }
     }
 }

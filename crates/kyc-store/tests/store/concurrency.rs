@@ -216,3 +216,22 @@ both_backends! {
         assert!(db.run(|c| personal::find(c, db.keys(), t, after.id)).is_ok());
     }
 }
+
+/// SQLite's writer does not checkpoint inside its commits; the checkpointer thread copies the
+/// committed WAL frames into the database file within moments, so the WAL does not grow for
+/// ever and the database file holds the data.
+#[test]
+fn sqlite_checkpointer_copies_the_wal_into_the_database_file() {
+    let db = sqlite();
+    let path = db.db.sqlite_path().unwrap().to_owned();
+    let before = std::fs::metadata(&path).unwrap().len();
+    let t = tenant(&db, "checkpoint");
+    for n in 0..200 {
+        identity(&db, t, person(n));
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::fs::metadata(&path).unwrap().len() <= before {
+        assert!(Instant::now() < deadline, "no checkpoint within 10 s");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
