@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use crate::{
     DbConnection, StoreError,
+    conn::on_backend,
     list::{Page, PageRequest},
     schema::audit_events::{self, dsl as a},
     ts,
@@ -244,9 +245,9 @@ pub fn append(conn: &mut DbConnection, event: &NewAuditEvent) -> Result<AuditEve
         level_to: event.level_change.map(|(_, t)| t.as_str().to_owned()),
         at,
     };
-    diesel::insert_into(a::audit_events)
+    on_backend!(conn, |conn| diesel::insert_into(a::audit_events)
         .values(&row)
-        .execute(conn)?;
+        .execute(conn))?;
     Ok(AuditEvent {
         id: AuditId(id),
         tenant_id: event.tenant_id,

@@ -5,6 +5,7 @@ use kyc_model::{KycCheck, PersonalIdentityId, TenantId};
 
 use crate::{
     DbConnection, StoreError,
+    conn::on_backend,
     schema::kyc_checks::{self, dsl as c},
     ts,
     util::{from_json, parse_id, to_json},
@@ -54,10 +55,10 @@ pub fn insert(
         performed_at: ts::to_ms(check.performed_at),
         outcomes_json: to_json(&check.outcomes)?,
     };
-    diesel::insert_into(c::kyc_checks)
+    on_backend!(conn, |conn| diesel::insert_into(c::kyc_checks)
         .values(&row)
-        .execute(conn)
-        .map_err(StoreError::from)
+        .execute(conn))
+    .map_err(StoreError::from)
         .map_err(|e| {
             if e.is_unique_violation() {
                 StoreError::Duplicate {
@@ -76,12 +77,11 @@ pub fn list_for_identity(
     tenant: TenantId,
     identity: PersonalIdentityId,
 ) -> Result<Vec<KycCheck>, StoreError> {
-    c::kyc_checks
+    let query = c::kyc_checks
         .filter(c::tenant_id.eq(tenant.to_string()))
         .filter(c::identity_id.eq(identity.to_string()))
-        .order((c::performed_at.desc(), c::id.desc()))
-        .select(CheckRow::as_select())
-        .load(conn)?
+        .order((c::performed_at.desc(), c::id.desc()));
+    on_backend!(conn, |conn| query.select(CheckRow::as_select()).load(conn))?
         .into_iter()
         .map(KycCheck::try_from)
         .collect()

@@ -36,6 +36,23 @@ impl DbConnection {
     }
 }
 
+/// Runs `$body` with `$c` bound to the concrete connection inside a [`DbConnection`], for the
+/// hot queries. Through the `MultiConnection` wrapper, diesel turns every query into SQL text
+/// on every execution to find its prepared statement (measured: about 40% of the writer's time
+/// on the create path); on a concrete connection a query of static shape finds it by type.
+/// The query must compile for every backend, which the match checks.
+macro_rules! on_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            #[cfg(feature = "sqlite")]
+            $crate::DbConnection::Sqlite($c) => $body,
+            #[cfg(feature = "postgres")]
+            $crate::DbConnection::Postgres($c) => $body,
+        }
+    };
+}
+pub(crate) use on_backend;
+
 /// The database engines the store speaks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Backend {

@@ -5,6 +5,7 @@ use kyc_model::{ContainerId, IdentityContainer, TenantId};
 
 use crate::{
     DbConnection, StoreError,
+    conn::on_backend,
     schema::identity_containers::{self, dsl as c},
     ts,
     util::parse_id,
@@ -38,9 +39,9 @@ pub fn create(conn: &mut DbConnection, tenant: TenantId) -> Result<IdentityConta
         tenant_id: tenant.to_string(),
         created_at: ts::now_ms(),
     };
-    diesel::insert_into(c::identity_containers)
+    on_backend!(conn, |conn| diesel::insert_into(c::identity_containers)
         .values(&row)
-        .execute(conn)?;
+        .execute(conn))?;
     IdentityContainer::try_from(row)
 }
 

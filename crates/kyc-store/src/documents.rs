@@ -11,6 +11,7 @@ use kyc_model::{
 
 use crate::{
     DbConnection, Keyring, StoreError,
+    conn::on_backend,
     crypto::Aad,
     schema::{
         document_images::{self, dsl as img},
@@ -190,12 +191,11 @@ pub fn list_for_identity(
     tenant: TenantId,
     identity: PersonalIdentityId,
 ) -> Result<Vec<Document>, StoreError> {
-    d::documents
+    let query = d::documents
         .filter(d::tenant_id.eq(tenant.to_string()))
         .filter(d::identity_id.eq(identity.to_string()))
-        .order((d::created_at.desc(), d::id.desc()))
-        .select(DocumentRow::as_select())
-        .load(conn)?
+        .order((d::created_at.desc(), d::id.desc()));
+    on_backend!(conn, |conn| query.select(DocumentRow::as_select()).load(conn))?
         .into_iter()
         .map(Document::try_from)
         .collect()
@@ -319,12 +319,12 @@ pub fn reasons_for_identity(
     tenant: TenantId,
     identity: PersonalIdentityId,
 ) -> Result<Vec<(DocumentId, ProcessReason)>, StoreError> {
-    let rows: Vec<(String, Option<String>)> = d::documents
+    let query = d::documents
         .filter(d::tenant_id.eq(tenant.to_string()))
         .filter(d::identity_id.eq(identity.to_string()))
         .filter(d::reason.is_not_null())
-        .select((d::id, d::reason))
-        .load(conn)?;
+        .select((d::id, d::reason));
+    let rows: Vec<(String, Option<String>)> = on_backend!(conn, |conn| query.load(conn))?;
     rows.into_iter()
         .filter_map(|(id, reason)| reason.map(|r| (id, r)))
         .map(|(id, reason)| {

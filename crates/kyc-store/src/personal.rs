@@ -13,8 +13,8 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::{
-    Backend, DbConnection, Keyring, StoreError,
-    conn::MultiBackend,
+    DbConnection, Keyring, StoreError,
+    conn::{MultiBackend, on_backend},
     crypto::Aad,
     dialect,
     list::{FilterField, FilterOp, ListQuery, Page, Sort},
@@ -358,10 +358,10 @@ pub fn insert(
         updated_at: now,
         version: 1,
     };
-    diesel::insert_into(p::personal_identities)
+    on_backend!(conn, |conn| diesel::insert_into(p::personal_identities)
         .values(&row)
-        .execute(conn)
-        .map_err(|e| map_constraint(e.into()))?;
+        .execute(conn))
+    .map_err(|e| map_constraint(e.into()))?;
     let at = ts::from_ms(now, TABLE, "created_at")?;
     Ok(PersonalIdentity {
         id,
@@ -383,10 +383,10 @@ pub fn find(
     tenant: TenantId,
     id: PersonalIdentityId,
 ) -> Result<PersonalIdentity, StoreError> {
-    let row = live(tenant)
-        .filter(p::id.eq(id.to_string()))
+    let query = live(tenant).filter(p::id.eq(id.to_string()));
+    let row = on_backend!(conn, |conn| query
         .select(PersonalRow::as_select())
-        .get_result(conn)
+        .get_result(conn))
         .optional()?
         .ok_or(StoreError::NotFound {
             entity: "personal_identity",
@@ -400,11 +400,8 @@ pub fn exists(
     tenant: TenantId,
     id: PersonalIdentityId,
 ) -> Result<bool, StoreError> {
-    Ok(live(tenant)
-        .filter(p::id.eq(id.to_string()))
-        .count()
-        .get_result::<i64>(conn)?
-        > 0)
+    let query = live(tenant).filter(p::id.eq(id.to_string())).count();
+    Ok(on_backend!(conn, |conn| query.get_result::<i64>(conn))? > 0)
 }
 
 pub(crate) fn require_live(
@@ -471,12 +468,14 @@ pub fn ssn_duplicates(
         .filter(p::id.ne(exclude))
         .order((p::created_at.asc(), p::id.asc()))
         .select(p::id);
-    let ids: Vec<String> = match conn.backend() {
-        Backend::Postgres => same_ssn.limit(i64::from(limit)).load(conn)?,
+    let ids: Vec<String> = match conn {
+        #[cfg(feature = "postgres")]
+        DbConnection::Postgres(c) => same_ssn.limit(i64::from(limit)).load(c)?,
         // SQLite steps through rows on demand: stopping after `limit` keeps the statement
         // cacheable, where a bound `LIMIT` would re-prepare it on every call (clippy.toml).
-        Backend::Sqlite => same_ssn
-            .load_iter::<String, diesel::connection::DefaultLoadingMode>(conn)?
+        #[cfg(feature = "sqlite")]
+        DbConnection::Sqlite(c) => same_ssn
+            .load_iter::<String, diesel::connection::DefaultLoadingMode>(c)?
             .take(usize::try_from(limit).unwrap_or(usize::MAX))
             .collect::<Result<_, _>>()?,
     };
@@ -531,13 +530,17 @@ pub fn update_kyc(
 ) -> Result<Written, StoreError> {
     let cols = KycColumns::new(kyc)?;
     let now = ts::now_ms();
-    let n = diesel::update(target(tenant, id, expected_version))
-        .set((
-            &cols,
-            p::version.eq(expected_version + 1),
-            p::updated_at.eq(now),
-        ))
-        .execute(conn)?;
+    let n = on_backend!(conn, |conn| diesel::update(target(
+        tenant,
+        id,
+        expected_version
+    ))
+    .set((
+        &cols,
+        p::version.eq(expected_version + 1),
+        p::updated_at.eq(now),
+    ))
+    .execute(conn))?;
     check_written(conn, tenant, id, expected_version, n, now)
 }
 

@@ -16,7 +16,7 @@ use time::OffsetDateTime;
 
 use crate::{
     DbConnection, Keyring, StoreError,
-    conn::MultiBackend,
+    conn::{MultiBackend, on_backend},
     crypto::Aad,
     list::{Page, PageRequest},
     schema::review_items::{self, dsl as r},
@@ -380,13 +380,14 @@ pub fn records_for_identity(
     tenant: TenantId,
     identity: PersonalIdentityId,
 ) -> Result<Vec<ReviewRecord>, StoreError> {
-    let items: Vec<ReviewItem> = scoped(TenantScope::Tenant(tenant))
+    let query = review_items::table
+        .filter(r::tenant_id.eq(tenant.to_string()))
         .filter(r::identity_id.eq(identity.to_string()))
         .filter(r::kind.eq(serde_name(&ReviewKind::Identity)?))
         .filter(r::decided_at.is_not_null())
-        .order((r::decided_at.asc(), r::id.asc()))
-        .select(ReviewRow::as_select())
-        .load(conn)?
+        .order((r::decided_at.asc(), r::id.asc()));
+    let items: Vec<ReviewItem> =
+        on_backend!(conn, |conn| query.select(ReviewRow::as_select()).load(conn))?
         .into_iter()
         .map(ReviewItem::try_from)
         .collect::<Result<_, _>>()?;

@@ -13,6 +13,7 @@ use time::OffsetDateTime;
 
 use crate::{
     DbConnection, Keyring, StoreError,
+    conn::on_backend,
     crypto::Aad,
     dialect,
     list::{Page, PageRequest},
@@ -161,12 +162,11 @@ pub fn subscribed(
     tenant: TenantId,
     event_type: EventType,
 ) -> Result<bool, StoreError> {
-    let Some(types) = w::webhook_configs
+    let query = w::webhook_configs
         .filter(w::tenant_id.eq(tenant.to_string()))
         .filter(w::enabled.eq(true))
-        .select(w::event_types_json)
-        .get_result::<String>(conn)
-        .optional()?
+        .select(w::event_types_json);
+    let Some(types) = on_backend!(conn, |conn| query.get_result::<String>(conn)).optional()?
     else {
         return Ok(false);
     };
