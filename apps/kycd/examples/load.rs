@@ -7,7 +7,7 @@
 //! Starts, in this process: kycd on SQLite in a temporary directory (port 0, sandbox mode, no
 //! rate limit in the way) and an actix-web hello-world server with the same worker count. It
 //! measures the raw single-transaction insert rate of SQLite on the same disk with kycd's
-//! settings (WAL, `synchronous=FULL`, one row per transaction), then drives each target with
+//! settings (1 KiB pages, WAL, `synchronous=FULL`, one row per transaction), then drives each target with
 //! `--connections` keep-alive connections for `--secs` seconds: `POST /identity-containers`
 //! (create), `GET /personal-identities/{id}` (get), `GET /personal-identities?page[size]=30`
 //! (list) and the hello-world route. It prints one JSON line per measurement (requests per
@@ -99,7 +99,7 @@ fn raw_sqlite_inserts(dir: &std::path::Path, secs: u64) -> Measured {
     let path = dir.join("raw.db");
     let mut conn = SqliteConnection::establish(path.to_str().unwrap()).unwrap();
     conn.batch_execute(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 30000;
+        "PRAGMA page_size = 1024; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 30000;
          CREATE TABLE t (id TEXT PRIMARY KEY NOT NULL, payload TEXT NOT NULL, at BIGINT NOT NULL);",
     )
     .unwrap();

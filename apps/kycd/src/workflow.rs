@@ -169,8 +169,18 @@ pub fn settle(
     identity: PersonalIdentity,
     actor: Actor,
 ) -> Result<PersonalIdentity, ApiError> {
-    let tenant = identity.tenant_id;
-    let record = Record::load_facts(conn, tenant, identity)?;
+    let record = Record::load_facts(conn, identity.tenant_id, identity)?;
+    settle_record(conn, state, record, actor)
+}
+
+/// [`settle`] with the facts already at hand.
+fn settle_record(
+    conn: &mut DbConnection,
+    state: &AppState,
+    record: Record,
+    actor: Actor,
+) -> Result<PersonalIdentity, ApiError> {
+    let tenant = record.identity.tenant_id;
     let evaluation = record.evaluate(state);
     let new_state = evaluation.kyc_state();
     let mut identity = record.identity;
@@ -300,8 +310,16 @@ pub fn create_person(
         EventType::IdentityCreated,
         json!({ "identityId": identity.id, "containerId": container.id, "type": "person" }),
     )?;
-    run_check(conn, state, &identity, actor)?;
-    let identity = settle(conn, state, identity, actor)?;
+    let check = run_check(conn, state, &identity, actor)?;
+    // A new identity's only fact is its first check: nothing to read back.
+    let record = Record {
+        identity,
+        checks: vec![check],
+        documents: Vec::new(),
+        document_reasons: Vec::new(),
+        reviews: Vec::new(),
+    };
+    let identity = settle_record(conn, state, record, actor)?;
     Ok((container, identity))
 }
 

@@ -59,15 +59,15 @@ pub fn insert(
         .values(&row)
         .execute(conn))
     .map_err(StoreError::from)
-        .map_err(|e| {
-            if e.is_unique_violation() {
-                StoreError::Duplicate {
-                    entity: "kyc_check",
-                }
-            } else {
-                e
+    .map_err(|e| {
+        if e.is_unique_violation() {
+            StoreError::Duplicate {
+                entity: "kyc_check",
             }
-        })?;
+        } else {
+            e
+        }
+    })?;
     Ok(())
 }
 

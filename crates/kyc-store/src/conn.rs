@@ -189,6 +189,10 @@ impl fmt::Debug for DbUrl {
 /// SQLite's settings, applied to every connection as it is opened (by
 /// [`SqliteSettings::on_acquire`] for pooled ones):
 /// - `busy_timeout` first, so that even the other pragmas wait for a lock instead of failing;
+/// - `page_size=1024` (takes effect only when the file is created): ids are random UUIDs, so
+///   each create lands on about a dozen random index leaves, and every leaf it touches is
+///   written whole to the WAL and again by the checkpoint. Measured with the load example:
+///   creates per second with 4 KiB pages 2 391, 2 KiB 3 194, 1 KiB 3 556, 512 B 3 169;
 /// - WAL, so readers never block the writer nor the writer the readers;
 /// - `synchronous=FULL`: a commit is on disk when it returns, even on power loss;
 /// - `foreign_keys=ON`, which SQLite leaves off by default;
@@ -202,6 +206,7 @@ fn apply_sqlite_settings(
     let ms = busy_timeout.as_millis().min(i32::MAX as u128);
     conn.batch_execute(&format!(
         "PRAGMA busy_timeout = {ms};
+         PRAGMA page_size = 1024;
          PRAGMA journal_mode = WAL;
          PRAGMA synchronous = FULL;
          PRAGMA foreign_keys = ON;
@@ -373,7 +378,7 @@ mod tests {
             v
         };
         let sqlite = names("migrations/sqlite");
-        assert_eq!(sqlite.len(), 5);
+        assert_eq!(sqlite.len(), 6);
         assert_eq!(sqlite, names("migrations/postgres"));
         for m in &sqlite {
             for backend in ["sqlite", "postgres"] {

@@ -195,10 +195,12 @@ pub fn list_for_identity(
         .filter(d::tenant_id.eq(tenant.to_string()))
         .filter(d::identity_id.eq(identity.to_string()))
         .order((d::created_at.desc(), d::id.desc()));
-    on_backend!(conn, |conn| query.select(DocumentRow::as_select()).load(conn))?
-        .into_iter()
-        .map(Document::try_from)
-        .collect()
+    on_backend!(conn, |conn| query
+        .select(DocumentRow::as_select())
+        .load(conn))?
+    .into_iter()
+    .map(Document::try_from)
+    .collect()
 }
 
 /// Sets a document's status (a verifier's or reviewer's verdict) and returns it.

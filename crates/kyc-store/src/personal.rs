@@ -387,10 +387,10 @@ pub fn find(
     let row = on_backend!(conn, |conn| query
         .select(PersonalRow::as_select())
         .get_result(conn))
-        .optional()?
-        .ok_or(StoreError::NotFound {
-            entity: "personal_identity",
-        })?;
+    .optional()?
+    .ok_or(StoreError::NotFound {
+        entity: "personal_identity",
+    })?;
     open(keys, row)
 }
 

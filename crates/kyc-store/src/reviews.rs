@@ -388,9 +388,9 @@ pub fn records_for_identity(
         .order((r::decided_at.asc(), r::id.asc()));
     let items: Vec<ReviewItem> =
         on_backend!(conn, |conn| query.select(ReviewRow::as_select()).load(conn))?
-        .into_iter()
-        .map(ReviewItem::try_from)
-        .collect::<Result<_, _>>()?;
+            .into_iter()
+            .map(ReviewItem::try_from)
+            .collect::<Result<_, _>>()?;
     items
         .into_iter()
         .map(|item| {

@@ -166,8 +166,7 @@ pub fn subscribed(
         .filter(w::tenant_id.eq(tenant.to_string()))
         .filter(w::enabled.eq(true))
         .select(w::event_types_json);
-    let Some(types) = on_backend!(conn, |conn| query.get_result::<String>(conn)).optional()?
-    else {
+    let Some(types) = on_backend!(conn, |conn| query.get_result::<String>(conn)).optional()? else {
         return Ok(false);
     };
     Ok(parse_event_types(&types, "webhook_configs", "event_types_json")?.contains(&event_type))
