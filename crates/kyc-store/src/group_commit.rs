@@ -105,8 +105,7 @@ impl GroupCommit {
         let batches = Arc::new(AtomicU64::new(0));
         let (stop, stopped) = mpsc::channel();
         let checkpointer = Checkpointer {
-            url: url.clone(),
-            busy_timeout,
+            conn: url.establish(busy_timeout)?,
             batches: Arc::clone(&batches),
             stopped,
         };
@@ -320,15 +319,14 @@ where
 /// restarts the WAL from its beginning once a checkpoint has caught up, so the WAL stays
 /// about as large as what is committed between two checkpoints.
 struct Checkpointer {
-    url: DbUrl,
-    busy_timeout: Duration,
+    /// Opened with the store, so the thread never creates a database file of its own.
+    conn: DbConnection,
     batches: Arc<AtomicU64>,
     stopped: mpsc::Receiver<()>,
 }
 
 impl Checkpointer {
-    fn run(self) {
-        let mut conn = None;
+    fn run(mut self) {
         let mut seen = 0;
         while let Err(RecvTimeoutError::Timeout) = self.stopped.recv_timeout(CHECKPOINT_EVERY) {
             let batches = self.batches.load(Ordering::Relaxed);
@@ -336,20 +334,9 @@ impl Checkpointer {
                 continue;
             }
             seen = batches;
-            let checkpointed = match &mut conn {
-                Some(c) => c,
-                None => match self.url.establish(self.busy_timeout) {
-                    Ok(c) => conn.insert(c),
-                    Err(e) => {
-                        tracing::warn!(error = %e, "SQLite checkpointer cannot connect");
-                        continue;
-                    }
-                },
-            }
-            .batch_execute("PRAGMA wal_checkpoint(PASSIVE)");
-            if let Err(e) = checkpointed {
+            // A failed checkpoint (say, SQLITE_BUSY) leaves the frames for the next one.
+            if let Err(e) = self.conn.batch_execute("PRAGMA wal_checkpoint(PASSIVE)") {
                 tracing::warn!(error = %StoreError::from(e), "SQLite checkpoint failed");
-                conn = None;
             }
         }
     }
