@@ -245,10 +245,6 @@ impl GroupCommit {
 
     /// Waits for the connection: `Some((connection if open, outcome of the open batch))`, or
     /// `None` after the busy timeout.
-    #[expect(
-        clippy::type_complexity,
-        reason = "a private pair, named at its one caller"
-    )]
     fn take_turn(&self) -> Option<(Option<DbConnection>, Option<Outcome>)> {
         let mut state = self.lock();
         state.queued += 1;
