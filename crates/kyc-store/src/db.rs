@@ -87,12 +87,13 @@ impl Db {
         Ok(Self {
             pool,
             keys: Arc::new(keys),
-            writer: match sqlite {
-                true => Some(Arc::new(GroupCommit::new(
+            writer: if sqlite {
+                Some(Arc::new(GroupCommit::new(
                     url.clone(),
                     options.busy_timeout,
-                )?)),
-                false => None,
+                )?))
+            } else {
+                None
             },
             url,
         })
