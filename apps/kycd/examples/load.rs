@@ -12,9 +12,9 @@
 //! `POST /identity-containers` (create), `GET /personal-identities/{id}` (get),
 //! `GET /personal-identities?page[size]=30` (list) and the hello-world route. It prints one
 //! JSON line per measurement (requests per second, p50 and p99 latency) and the ratios the
-//! targets are stated in. Traffic goes to
-//! 127.0.0.1 only, and every phase stops by itself. The client shares the machine's cores with
-//! the servers, so compare ratios from one run, not absolute numbers across machines.
+//! targets are stated in. Traffic goes to 127.0.0.1 only, and every phase stops by itself. The
+//! client shares the machine's cores with the servers, so compare ratios from one run, not
+//! absolute numbers across machines.
 
 #![expect(
     clippy::unwrap_used,
