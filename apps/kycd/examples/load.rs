@@ -1,7 +1,7 @@
 //! Load benchmark of the kycd API on loopback, next to baselines measured in the same run.
 //!
 //! ```sh
-//! cargo run --release -p kycd --example load -- [--secs 10] [--connections 64]
+//! cargo run --release -p kycd --example load -- [--secs 5] [--rounds 3] [--connections 64]
 //! ```
 //!
 //! Starts, in this process: kycd on SQLite in a temporary directory (port 0, sandbox mode, no
@@ -12,9 +12,11 @@
 //! `POST /identity-containers` (create), `GET /personal-identities/{id}` (get),
 //! `GET /personal-identities?page[size]=30` (list) and the hello-world route. It prints one
 //! JSON line per measurement (requests per second, p50 and p99 latency) and the ratios the
-//! targets are stated in. Traffic goes to 127.0.0.1 only, and every phase stops by itself. The
-//! client shares the machine's cores with the servers, so compare ratios from one run, not
-//! absolute numbers across machines.
+//! targets are stated in. Each measurement and its baseline alternate for `--rounds` rounds
+//! (raw insert, create, raw insert, create, ...; hello-world, get, ...) and the medians are
+//! reported, so that a noisy neighbour slows both sides of a ratio. Traffic goes to 127.0.0.1
+//! only, and every phase stops by itself. The client shares the machine's cores with the
+//! servers, so compare ratios from one run, not absolute numbers across machines.
 
 #![expect(
     clippy::unwrap_used,
@@ -28,7 +30,9 @@ use std::{
     time::{Duration, Instant},
 };
 
-use diesel::{Connection, RunQueryDsl, SqliteConnection, connection::SimpleConnection};
+use diesel::{
+    Connection, QueryableByName, RunQueryDsl, SqliteConnection, connection::SimpleConnection,
+};
 use kycd::{
     cli::{GlobalArgs, LogFormat, Mode, ServeArgs},
     startup::Application,
@@ -37,12 +41,14 @@ use serde_json::json;
 
 struct Options {
     secs: u64,
+    rounds: usize,
     connections: usize,
 }
 
 fn options() -> Options {
     let mut opts = Options {
-        secs: 10,
+        secs: 5,
+        rounds: 3,
         connections: 64,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -52,8 +58,9 @@ fn options() -> Options {
             pair.get(1).and_then(|v| v.parse::<u64>().ok()),
         ) {
             ("--secs", Some(v)) => opts.secs = v.max(1),
+            ("--rounds", Some(v)) => opts.rounds = usize::try_from(v).unwrap().max(1),
             ("--connections", Some(v)) => opts.connections = usize::try_from(v).unwrap().max(1),
-            _ => panic!("usage: load [--secs N] [--connections N]"),
+            _ => panic!("usage: load [--secs N] [--rounds N] [--connections N]"),
         }
     }
     opts
@@ -81,6 +88,29 @@ impl Measured {
     }
 }
 
+/// The run with the median rate of several rounds of one measurement.
+fn median(mut runs: Vec<Measured>) -> Measured {
+    runs.sort_by(|a, b| a.per_sec.total_cmp(&b.per_sec));
+    let mid = runs.len() / 2;
+    runs.swap_remove(mid)
+}
+
+/// Alternates `a` and `b` for `rounds` rounds, printing each run; returns both medians.
+fn alternate(
+    rounds: usize,
+    mut a: impl FnMut() -> Measured,
+    mut b: impl FnMut() -> Measured,
+) -> (Measured, Measured) {
+    let (mut runs_a, mut runs_b) = (Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        for (run, runs) in [(a(), &mut runs_a), (b(), &mut runs_b)] {
+            run.print();
+            runs.push(run);
+        }
+    }
+    (median(runs_a), median(runs_b))
+}
+
 fn summarize(name: &'static str, mut latencies: Vec<Duration>, elapsed: Duration) -> Measured {
     latencies.sort_unstable();
     let at = |q: f64| {
@@ -95,20 +125,30 @@ fn summarize(name: &'static str, mut latencies: Vec<Duration>, elapsed: Duration
     }
 }
 
-/// One row per transaction on a fresh SQLite file with kycd's durability settings.
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+/// One row per transaction into a SQLite file with kycd's durability settings; the table grows
+/// from round to round, as kycd's database does.
 fn raw_sqlite_inserts(dir: &std::path::Path, secs: u64) -> Measured {
     let path = dir.join("raw.db");
     let mut conn = SqliteConnection::establish(path.to_str().unwrap()).unwrap();
     conn.batch_execute(
         "PRAGMA page_size = 1024; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 30000;
-         CREATE TABLE t (id TEXT PRIMARY KEY NOT NULL, payload TEXT NOT NULL, at BIGINT NOT NULL);",
+         CREATE TABLE IF NOT EXISTS t (id TEXT PRIMARY KEY NOT NULL, payload TEXT NOT NULL, at BIGINT NOT NULL);",
     )
     .unwrap();
     let payload = "x".repeat(600);
     let mut latencies = Vec::new();
     let started = Instant::now();
     let deadline = started + Duration::from_secs(secs);
-    let mut n = 0u64;
+    let mut n = diesel::sql_query("SELECT COUNT(*) AS n FROM t")
+        .get_result::<Count>(&mut conn)
+        .unwrap()
+        .n;
     while Instant::now() < deadline {
         let t0 = Instant::now();
         conn.immediate_transaction(|c| {
@@ -231,15 +271,20 @@ async fn main() {
     let results = actix_web::rt::task::spawn_blocking(move || {
         let base = format!("http://127.0.0.1:{port}/api/trust/v1");
         let auth = format!("Bearer {key}");
-        let raw = raw_sqlite_inserts(dir.path(), opts.secs);
-        raw.print();
-        let hello = drive("hello_world_get", &opts, move |c, _| c.get(format!("http://127.0.0.1:{hello_port}/hello")));
-        hello.print();
-        let (b, a) = (base.clone(), auth.clone());
-        let create = drive("kycd_create", &opts, move |c, i| {
-            c.post(format!("{b}/identity-containers")).header("authorization", &a).json(&person(i))
-        });
-        create.print();
+        let mut round = 0;
+        let (raw, create) = alternate(
+            opts.rounds,
+            || raw_sqlite_inserts(dir.path(), opts.secs),
+            || {
+                let (b, a) = (base.clone(), auth.clone());
+                // Each round's request numbers (hence emails and SSNs) are its own.
+                round += 1;
+                let offset = round * 100_000;
+                drive("kycd_create", &opts, move |c, i| {
+                    c.post(format!("{b}/identity-containers")).header("authorization", &a).json(&person(i + offset))
+                })
+            },
+        );
         if let Some((units, commits)) = state.db.group_commit_stats() {
             println!("{}", json!({"sqlite_units_per_commit": (units as f64 / commits.max(1) as f64 * 10.0).round() / 10.0}));
         }
@@ -256,10 +301,16 @@ async fn main() {
         };
         let ids = Arc::new(ids);
         let (b, a, i2) = (base.clone(), auth.clone(), Arc::clone(&ids));
-        let get = drive("kycd_get", &opts, move |c, i| {
-            c.get(format!("{b}/personal-identities/{}", i2[usize::try_from(i).unwrap() % i2.len()])).header("authorization", &a)
-        });
-        get.print();
+        let (hello, get) = alternate(
+            opts.rounds,
+            || drive("hello_world_get", &opts, move |c, _| c.get(format!("http://127.0.0.1:{hello_port}/hello"))),
+            || {
+                let (b, a, i2) = (b.clone(), a.clone(), Arc::clone(&i2));
+                drive("kycd_get", &opts, move |c, i| {
+                    c.get(format!("{b}/personal-identities/{}", i2[usize::try_from(i).unwrap() % i2.len()])).header("authorization", &a)
+                })
+            },
+        );
         let (b, a) = (base.clone(), auth.clone());
         let list = drive("kycd_list_30", &opts, move |c, _| {
             c.get(format!("{b}/personal-identities?page[size]=30")).header("authorization", &a)
@@ -268,6 +319,9 @@ async fn main() {
         println!(
             "{}",
             json!({
+                "medians_of_rounds": opts.rounds,
+                "create": create.per_sec.round(), "create_p99_ms": create.p99_ms,
+                "get": get.per_sec.round(), "get_p99_ms": get.p99_ms,
                 "connections": opts.connections,
                 "secs_per_phase": opts.secs,
                 "create_vs_raw_insert": (create.per_sec / raw.per_sec * 100.0).round() / 100.0,
