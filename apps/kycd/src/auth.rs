@@ -25,7 +25,7 @@ use sha2::{Digest, Sha256};
 
 use crate::{
     error::ApiError,
-    state::{AppState, blocking},
+    state::{AppState, read},
 };
 
 /// The authenticated caller.
@@ -104,8 +104,10 @@ async fn authenticate(req: HttpRequest, allowed: &'static [Role]) -> Result<Call
         Some(caller) => caller,
         None => {
             let db = state.db.clone();
-            let key =
-                blocking(move || Ok(db.run(|conn| api_keys::authenticate(conn, &token))?)).await?;
+            let key = read(&state, move || {
+                Ok(db.run(|conn| api_keys::authenticate(conn, &token))?)
+            })
+            .await?;
             let caller = Caller::from(key.ok_or(ApiError::Unauthorized)?);
             state.keys.put(digest, caller.clone());
             caller

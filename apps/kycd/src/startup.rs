@@ -22,7 +22,7 @@ use crate::{
     presign::Presigner,
     ratelimit::KeyRateLimiter,
     routes,
-    state::AppState,
+    state::{AppState, ReadPool},
 };
 
 /// Why the server could not start. Texts never include key material or database passwords.
@@ -197,6 +197,7 @@ impl Application {
             quality: kyc_docs::QualityConfig::default(),
             image_slots: Arc::new(tokio::sync::Semaphore::new(workers.max(1))),
             public_url: public_url.trim_end_matches('/').to_owned(),
+            reads: ReadPool::new(workers)?,
         });
         let metrics = web::Data::new(Metrics::default());
         let review_settings = web::Data::new(

@@ -15,7 +15,7 @@ use crate::{
     idempotency,
     reply::{Reply, if_match},
     routes::common::{BASE, json_body, page_meta, page_request, path_id, retry_conflicts},
-    state::{AppState, blocking},
+    state::{AppState, blocking, read},
     workflow::emit,
 };
 
@@ -141,7 +141,7 @@ pub async fn list_businesses(
     let request = page_request(req.query_string())?;
     let tenant = caller.tenant;
     let st = state.clone();
-    let page = blocking(move || {
+    let page = read(&state, move || {
         Ok(st
             .db
             .run(|conn| business::list(conn, st.db.keys(), tenant, request))?)
@@ -168,7 +168,7 @@ pub async fn get_business(
     let id: BusinessIdentityId = path_id(&id, "id")?;
     let tenant = caller.tenant;
     let st = state.clone();
-    let company = blocking(move || {
+    let company = read(&state, move || {
         Ok(st
             .db
             .run(|conn| business::find(conn, st.db.keys(), tenant, id))?)

@@ -41,7 +41,7 @@ use crate::{
     presign::Side,
     reply::Reply,
     routes::common::{BASE, json_body, path_id, retry_conflicts},
-    state::{AppState, blocking},
+    state::{AppState, blocking, read},
     workflow::{self, CheckedImage, CheckedUpload, Uploaded},
 };
 
@@ -651,7 +651,7 @@ pub async fn list_documents(
     let id: PersonalIdentityId = path_id(&id, "id")?;
     let tenant = caller.tenant;
     let st = state.clone();
-    let data = blocking(move || {
+    let data = read(&state, move || {
         st.db.run(|conn| {
             personal::find(conn, st.db.keys(), tenant, id)?;
             let docs = documents::list_for_identity(conn, tenant, id)?;
@@ -686,7 +686,7 @@ pub async fn get_document(
     let id: DocumentId = path_id(&id, "id")?;
     let tenant = caller.tenant;
     let st = state.clone();
-    let dto = blocking(move || {
+    let dto = read(&state, move || {
         st.db.run(|conn| {
             let doc = documents::find(conn, tenant, id)?;
             let reason = reason_of(conn, &doc)?;
@@ -731,7 +731,10 @@ pub async fn presign_url(
     let id: DocumentId = path_id(&id, "id")?;
     let tenant = caller.tenant;
     let st = state.clone();
-    let doc = blocking(move || Ok(st.db.run(|conn| documents::find(conn, tenant, id))?)).await?;
+    let doc = read(&state, move || {
+        Ok(st.db.run(|conn| documents::find(conn, tenant, id))?)
+    })
+    .await?;
     // Every upload has its quality checks; only an imported verification has none, and it
     // has no image either.
     if doc.front_checks.is_empty() {
@@ -808,7 +811,7 @@ pub async fn get_image(
         Side::Back => ImageSide::Back,
     };
     let st = state.clone();
-    let image = blocking(move || {
+    let image = read(&state, move || {
         Ok(st
             .db
             .run(|conn| documents::image(conn, st.db.keys(), query.tenant, id, side))?)

@@ -16,7 +16,7 @@ use crate::{
     idempotency,
     reply::{Reply, if_match},
     routes::common::{BASE, json_body, page_meta, path_id, retry_conflicts},
-    state::{AppState, blocking},
+    state::{AppState, blocking, read},
     workflow::{self, Record},
 };
 
@@ -82,7 +82,7 @@ pub async fn get_container(
     let id = path_id(&id, "id")?;
     let tenant = caller.tenant;
     let st = state.clone();
-    let dto = blocking(move || {
+    let dto = read(&state, move || {
         st.db.run(|conn| {
             let keys = st.db.keys();
             let container = containers::find(conn, tenant, id)?;
@@ -109,7 +109,7 @@ pub async fn get_person(
     let id: PersonalIdentityId = path_id(&id, "id")?;
     let tenant = caller.tenant;
     let st = state.clone();
-    let identity = blocking(move || {
+    let identity = read(&state, move || {
         Ok(st
             .db
             .run(|conn| personal::find(conn, st.db.keys(), tenant, id))?)
@@ -202,7 +202,7 @@ pub async fn list_people(
     let query = ListQuery::parse(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
     let tenant = caller.tenant;
     let st = state.clone();
-    let page = blocking(move || {
+    let page = read(&state, move || {
         Ok(st
             .db
             .run(|conn| personal::list(conn, st.db.keys(), tenant, &query))?)
@@ -225,11 +225,10 @@ async fn evaluated(
     + 'static,
 ) -> Result<HttpResponse, ApiError> {
     let id: PersonalIdentityId = path_id(raw_id, "id")?;
-    let body = blocking(move || {
-        let record = state
-            .db
-            .run(|conn| Record::load(conn, &state, tenant, id))?;
-        Ok(render(id, &record.evaluate(&state)))
+    let st = state.clone();
+    let body = read(&state, move || {
+        let record = st.db.run(|conn| Record::load(conn, &st, tenant, id))?;
+        Ok(render(id, &record.evaluate(&st)))
     })
     .await?;
     Ok(Reply::ok(&body).into_response())
@@ -301,7 +300,7 @@ pub async fn get_events(
     let id: PersonalIdentityId = path_id(&id, "id")?;
     let tenant = caller.tenant;
     let st = state.clone();
-    let events = blocking(move || {
+    let events = read(&state, move || {
         st.db.run(|conn| {
             let page = audit::list_for_identity(conn, tenant, id, PageRequest::All)?;
             // An erased identity keeps its trail; one that never existed here has none.

@@ -30,7 +30,7 @@ pub async fn not_found() -> Result<HttpResponse, ApiError> {
 #[get("/health/ready")]
 pub async fn ready(state: web::Data<crate::state::AppState>) -> Result<HttpResponse, ApiError> {
     let db = state.db.clone();
-    crate::state::blocking(move || db.ping().map_err(|_| ApiError::Unavailable)).await?;
+    crate::state::read(&state, move || db.ping().map_err(|_| ApiError::Unavailable)).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "status": "ok" })))
 }
 

@@ -29,7 +29,7 @@ use crate::{
     presign::Side,
     reply::{Reply, if_match},
     routes::common::{BASE, json_body, page_meta, path_id},
-    state::{AppState, blocking},
+    state::{AppState, blocking, read},
     workflow::{self, Record, ReviewAction, ReviewerDecision},
 };
 
@@ -683,7 +683,7 @@ pub async fn list_reviews(
 ) -> Result<HttpResponse, ApiError> {
     let query = parse_query(req.query_string())?;
     let st = state.clone();
-    let (data, total, request) = blocking(move || {
+    let (data, total, request) = read(&state, move || {
         st.db.run(|conn| {
             let page = reviews::list(conn, query.scope, query.filter, query.page)?;
             let ids: Vec<ReviewId> = page.items.iter().map(|i| i.id).collect();
@@ -721,7 +721,7 @@ pub async fn get_review(
 ) -> Result<HttpResponse, ApiError> {
     let id: ReviewId = path_id(&id, "id")?;
     let st = state.clone();
-    let dto = blocking(move || st.db.run(|conn| load_view(conn, &st, id))).await?;
+    let dto = read(&state, move || st.db.run(|conn| load_view(conn, &st, id))).await?;
     Ok(Reply::ok(&dto)
         .etag(dto.version)
         .header("cache-control", "private, no-store".to_owned())

@@ -19,7 +19,7 @@ use crate::{
     idempotency,
     reply::Reply,
     routes::common::{json_body, page_meta, page_request},
-    state::{AppState, blocking},
+    state::{AppState, blocking, read},
 };
 
 type State = web::Data<AppState>;
@@ -371,7 +371,7 @@ pub async fn put_config(
 pub async fn get_config(state: State, caller: Reader) -> Result<HttpResponse, ApiError> {
     let tenant = caller.tenant;
     let st = state.clone();
-    let config = blocking(move || {
+    let config = read(&state, move || {
         Ok(st
             .db
             .run(|conn| webhooks::get_config(conn, st.db.keys(), tenant))?)
@@ -401,7 +401,7 @@ pub async fn list_deliveries(
     let page = page_request(req.query_string())?;
     let tenant = caller.tenant;
     let st = state.clone();
-    let (page, types) = blocking(move || {
+    let (page, types) = read(&state, move || {
         st.db.run(|conn| {
             let page = webhooks::list_deliveries(conn, tenant, page)?;
             let mut types: Vec<(EventId, EventType)> = Vec::new();
