@@ -17,7 +17,6 @@ use actix_web::{
 };
 use futures_util::future::LocalBoxFuture;
 use tracing::Instrument;
-use uuid::Uuid;
 
 use crate::metrics::Metrics;
 
@@ -93,18 +92,23 @@ where
     forward_ready!(service);
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
-        let id = inbound(&req).unwrap_or_else(|| Uuid::new_v4().simple().to_string());
+        let id = inbound(&req).unwrap_or_else(|| {
+            // From the thread's CSPRNG: `Uuid::new_v4` asks the kernel for every id.
+            uuid::Builder::from_random_bytes(rand::random())
+                .into_uuid()
+                .simple()
+                .to_string()
+        });
         req.extensions_mut().insert(RequestId(id.clone()));
         let metrics = req.app_data::<web::Data<Metrics>>().cloned();
         let method = req.method().to_string();
-        let route = req
-            .match_pattern()
-            .unwrap_or_else(|| "unmatched".to_owned());
+        // The route is known once the router has run: `match_pattern` then follows the path
+        // the router took instead of matching every route's pattern again.
         let span = tracing::info_span!(
             "request",
             request_id = %id,
             method = %method,
-            route = %route,
+            route = tracing::field::Empty,
             status = tracing::field::Empty,
         );
         let service = Rc::clone(&self.service);
@@ -120,7 +124,13 @@ where
                     }
                     let status = res.status().as_u16();
                     let elapsed = started.elapsed().as_secs_f64();
-                    tracing::Span::current().record("status", status);
+                    let route = res
+                        .request()
+                        .match_pattern()
+                        .unwrap_or_else(|| "unmatched".to_owned());
+                    let span = tracing::Span::current();
+                    span.record("route", route.as_str());
+                    span.record("status", status);
                     tracing::info!(elapsed_ms = elapsed * 1e3, "served");
                     if let Some(metrics) = metrics {
                         metrics.observe_request(&method, &route, status, elapsed);
