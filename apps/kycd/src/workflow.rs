@@ -126,30 +126,47 @@ pub fn run_check(
     identity: &PersonalIdentity,
     actor: Actor,
 ) -> Result<KycCheck, ApiError> {
-    let duplicate_ssn = match &identity.data.ssn {
-        Some(ssn) => !personal::ssn_duplicates(
-            conn,
-            state.db.keys(),
-            identity.tenant_id,
-            ssn,
-            Some(identity.id),
-            1,
-        )?
-        .is_empty(),
+    let check = verify(conn, state, identity.tenant_id, identity.id, &identity.data)?;
+    record_check(conn, identity, &check, actor)?;
+    Ok(check)
+}
+
+/// Runs the configured verifier over `data` of the identity `id` (which need not be stored
+/// yet); reads only.
+fn verify(
+    conn: &mut DbConnection,
+    state: &AppState,
+    tenant: TenantId,
+    id: PersonalIdentityId,
+    data: &PersonalData,
+) -> Result<KycCheck, ApiError> {
+    let duplicate_ssn = match &data.ssn {
+        Some(ssn) => {
+            !personal::ssn_duplicates(conn, state.db.keys(), tenant, ssn, Some(id), 1)?.is_empty()
+        }
         None => false,
     };
     let context = VerifyContext {
         today: state.today(),
         duplicate_ssn,
     };
-    let check = KycCheck {
+    Ok(KycCheck {
         id: kyc_model::CheckId::random(),
-        identity_id: identity.id,
+        identity_id: id,
         verifier: state.verifier.name().to_owned(),
         performed_at: state.now(),
-        outcomes: state.verifier.verify(&identity.data, &context),
-    };
-    checks::insert(conn, identity.tenant_id, &check)?;
+        outcomes: state.verifier.verify(data, &context),
+    })
+}
+
+/// Stores a check of `identity` with its audit entry.
+fn record_check(
+    conn: &mut DbConnection,
+    identity: &PersonalIdentity,
+    check: &KycCheck,
+    actor: Actor,
+) -> Result<(), ApiError> {
+    checks::insert(conn, identity.tenant_id, check)?;
     audit_identity(
         conn,
         identity,
@@ -157,8 +174,7 @@ pub fn run_check(
         AuditAction::KycCheckCompleted,
         &[],
         None,
-    )?;
-    Ok(check)
+    )
 }
 
 /// Re-evaluates the identity and stores its new KYC state when it changed, with the audit
@@ -183,6 +199,7 @@ fn settle_record(
     let tenant = record.identity.tenant_id;
     let evaluation = record.evaluate(state);
     let new_state = evaluation.kyc_state();
+    let review_reason = review_reason(&evaluation);
     let mut identity = record.identity;
     if new_state == identity.kyc {
         return Ok(identity);
@@ -191,11 +208,24 @@ fn settle_record(
     let old: KycState = std::mem::replace(&mut identity.kyc, new_state);
     identity.version = written.version;
     identity.updated_at = written.updated_at;
+    announce_state(conn, &identity, &old, review_reason, actor)?;
+    Ok(identity)
+}
+
+/// What a new KYC state of `identity` (stored, replacing `old`) calls for: the level change in
+/// the audit trail and the outbox, and an item in the review queue when review became pending.
+fn announce_state(
+    conn: &mut DbConnection,
+    identity: &PersonalIdentity,
+    old: &KycState,
+    review_reason: Option<ProcessReason>,
+    actor: Actor,
+) -> Result<(), ApiError> {
     let (from, to) = (old.kyc_level, identity.kyc.kyc_level);
     if from != to {
         audit_identity(
             conn,
-            &identity,
+            identity,
             actor,
             AuditAction::LevelChanged,
             &[],
@@ -203,7 +233,7 @@ fn settle_record(
         )?;
         emit(
             conn,
-            tenant,
+            identity.tenant_id,
             EventType::KycLevelChanged,
             json!({ "identityId": identity.id, "from": from, "to": to }),
         )?;
@@ -211,15 +241,25 @@ fn settle_record(
     if identity.kyc.review_status == ReviewStatus::Pending
         && old.review_status != ReviewStatus::Pending
     {
-        queue_identity_review(conn, &identity, &evaluation, actor)?;
+        queue_identity_review(conn, identity, review_reason, actor)?;
     }
-    Ok(identity)
+    Ok(())
+}
+
+/// The reason an identity review names: a duplicate first, else the first process's reason.
+fn review_reason(evaluation: &Evaluation<'_>) -> Option<ProcessReason> {
+    let processes = evaluation.processes();
+    processes
+        .iter()
+        .filter_map(|p| p.reason)
+        .find(|r| *r == ProcessReason::Duplicate)
+        .or_else(|| processes.iter().find_map(|p| p.reason))
 }
 
 fn queue_identity_review(
     conn: &mut DbConnection,
     identity: &PersonalIdentity,
-    evaluation: &Evaluation<'_>,
+    reason: Option<ProcessReason>,
     actor: Actor,
 ) -> Result<(), ApiError> {
     let already = reviews::pending_for_identity(conn, identity.tenant_id, identity.id)?
@@ -228,12 +268,6 @@ fn queue_identity_review(
     if already {
         return Ok(());
     }
-    let reason = evaluation
-        .processes()
-        .iter()
-        .filter_map(|p| p.reason)
-        .find(|r| *r == ProcessReason::Duplicate)
-        .or_else(|| evaluation.processes().iter().find_map(|p| p.reason));
     let item = reviews::insert(
         conn,
         &NewReviewItem {
@@ -289,11 +323,26 @@ pub fn create_person(
 ) -> Result<(kyc_model::IdentityContainer, PersonalIdentity), ApiError> {
     let container = containers::create(conn, tenant)?;
     let fields = provided_fields(&data);
+    // The first check and the state it leads to are known before the identity is stored, so
+    // it is stored once, in its final state.
+    let id = PersonalIdentityId::random();
+    let check = verify(conn, state, tenant, id, &data)?;
+    let prior = KycState::default();
+    let (kyc, review_reason) = {
+        let facts = Facts {
+            checks: std::slice::from_ref(&check),
+            ..Facts::new(&data)
+        }
+        .with_prior(&prior);
+        let evaluation = kyc_tiers::evaluate(&facts, &state.policy, state.today());
+        (evaluation.kyc_state(), review_reason(&evaluation))
+    };
     let new = personal::NewPersonalIdentity {
+        id,
         tenant_id: tenant,
         container_id: container.id,
         data,
-        kyc: KycState::default(),
+        kyc,
     };
     let identity = personal::insert(conn, state.db.keys(), &new)?;
     audit_identity(
@@ -310,16 +359,8 @@ pub fn create_person(
         EventType::IdentityCreated,
         json!({ "identityId": identity.id, "containerId": container.id, "type": "person" }),
     )?;
-    let check = run_check(conn, state, &identity, actor)?;
-    // A new identity's only fact is its first check: nothing to read back.
-    let record = Record {
-        identity,
-        checks: vec![check],
-        documents: Vec::new(),
-        document_reasons: Vec::new(),
-        reviews: Vec::new(),
-    };
-    let identity = settle_record(conn, state, record, actor)?;
+    record_check(conn, &identity, &check, actor)?;
+    announce_state(conn, &identity, &prior, review_reason, actor)?;
     Ok((container, identity))
 }
 
@@ -652,15 +693,7 @@ pub fn simulate_person(
                     date_of_birth: failed(data.date_of_birth.is_some()),
                 },
             };
-            checks::insert(conn, tenant, &check)?;
-            audit_identity(
-                conn,
-                &identity,
-                actor,
-                AuditAction::KycCheckCompleted,
-                &[],
-                None,
-            )?;
+            record_check(conn, &identity, &check, actor)?;
             ReviewDecision::Reject {
                 reason: Some(ProcessReason::Fraud),
             }

@@ -156,6 +156,7 @@ fn bench(db: &Db, mut raw: Raw, secs: f64) -> Figures {
                     c,
                     &keys,
                     &NewPersonalIdentity {
+                        id: kyc_model::PersonalIdentityId::random(),
                         tenant_id: tenant,
                         container_id: cont.id,
                         data: person(n),

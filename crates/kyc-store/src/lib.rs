@@ -46,6 +46,7 @@
 //!         due_diligence: None,
 //!     };
 //!     let new = personal::NewPersonalIdentity {
+//!         id: kyc_model::PersonalIdentityId::random(),
 //!         tenant_id: tenant.id,
 //!         container_id: container.id,
 //!         data,

@@ -28,6 +28,8 @@ const TABLE: &str = "personal_identities";
 /// What [`insert`] needs; the store assigns the id, timestamps and version 1.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewPersonalIdentity {
+    /// A fresh id ([`PersonalIdentityId::random`]).
+    pub id: PersonalIdentityId,
     pub tenant_id: TenantId,
     /// A container of the same tenant that has no personal identity yet.
     pub container_id: ContainerId,
@@ -346,7 +348,7 @@ pub fn insert(
     keys: &Keyring,
     new: &NewPersonalIdentity,
 ) -> Result<PersonalIdentity, StoreError> {
-    let id = PersonalIdentityId::random();
+    let id = new.id;
     let id_text = id.to_string();
     let now = ts::now_ms();
     let row = InsertRow {

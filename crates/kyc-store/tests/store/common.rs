@@ -266,6 +266,7 @@ pub fn identity(db: &TestDb, tenant: TenantId, data: PersonalData) -> PersonalId
             c,
             &keys,
             &NewPersonalIdentity {
+                id: kyc_model::PersonalIdentityId::random(),
                 tenant_id: tenant,
                 container_id: container.id,
                 data,

@@ -92,6 +92,7 @@ both_backends! {
                         let r = db.write(|c| {
                             let cont = containers::create(c, t)?;
                             let p = personal::insert(c, db.keys(), &NewPersonalIdentity {
+                                id: kyc_model::PersonalIdentityId::random(),
                                 tenant_id: t, container_id: cont.id,
                                 data: bare_person("Stress", "Writer", &email), kyc: KycState::default(),
                             })?;
@@ -172,6 +173,7 @@ both_backends! {
                             let create = |c: &mut kyc_store::DbConnection| {
                                 let cont = containers::create(c, t)?;
                                 personal::insert(c, db.keys(), &NewPersonalIdentity {
+                                    id: kyc_model::PersonalIdentityId::random(),
                                     tenant_id: t, container_id: cont.id,
                                     data: bare_person("Group", "Writer", &email), kyc: KycState::default(),
                                 })

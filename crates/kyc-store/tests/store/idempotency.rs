@@ -74,6 +74,7 @@ both_backends! {
                                 db.write(|c| {
                                     let cont = containers::create(c, t)?;
                                     let made = personal::insert(c, keys, &NewPersonalIdentity {
+                                        id: kyc_model::PersonalIdentityId::random(),
                                         tenant_id: t, container_id: cont.id, data: person(1), kyc: KycState::default(),
                                     })?;
                                     // Work and record commit together.

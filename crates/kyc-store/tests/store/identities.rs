@@ -63,7 +63,7 @@ both_backends! {
     fn personal_round_trips_every_field(db) {
         let t = tenant(db, "acme");
         let cont = container(db, t);
-        let new = NewPersonalIdentity { tenant_id: t, container_id: cont, data: person(1), kyc: kyc() };
+        let new = NewPersonalIdentity { id: kyc_model::PersonalIdentityId::random(), tenant_id: t, container_id: cont, data: person(1), kyc: kyc() };
         let made = db.write(|c| personal::insert(c, db.keys(), &new)).unwrap();
         assert_eq!(made.version, 1);
         assert_eq!(made.created_at, made.updated_at);
@@ -94,18 +94,18 @@ both_backends! {
         let mut dup = person(2);
         dup.email = Email::parse("JOHN.DOE1@EXAMPLE.COM").unwrap();
         let cont = container(db, t);
-        let new = NewPersonalIdentity { tenant_id: t, container_id: cont, data: dup.clone(), kyc: KycState::default() };
+        let new = NewPersonalIdentity { id: kyc_model::PersonalIdentityId::random(), tenant_id: t, container_id: cont, data: dup.clone(), kyc: KycState::default() };
         assert!(matches!(db.write(|c| personal::insert(c, db.keys(), &new)), Err(StoreError::EmailInUse)));
         identity(db, other, dup);
         // One person per container.
-        let new = NewPersonalIdentity { tenant_id: t, container_id: a.container_id, data: person(3), kyc: KycState::default() };
+        let new = NewPersonalIdentity { id: kyc_model::PersonalIdentityId::random(), tenant_id: t, container_id: a.container_id, data: person(3), kyc: KycState::default() };
         assert!(matches!(
             db.write(|c| personal::insert(c, db.keys(), &new)),
             Err(StoreError::Duplicate { .. })
         ));
         // Another tenant's container is not found.
         let foreign = container(db, other);
-        let new = NewPersonalIdentity { tenant_id: t, container_id: foreign, data: person(4), kyc: KycState::default() };
+        let new = NewPersonalIdentity { id: kyc_model::PersonalIdentityId::random(), tenant_id: t, container_id: foreign, data: person(4), kyc: KycState::default() };
         assert!(db.write(|c| personal::insert(c, db.keys(), &new)).unwrap_err().is_not_found());
     }
 
