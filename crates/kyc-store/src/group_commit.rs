@@ -8,8 +8,9 @@
 //! nothing; PostgreSQL and most databases batch commits the same way internally.
 //!
 //! The protocol, for each call of [`GroupCommit::write`]:
-//! 1. Wait for the writer connection (writers of this process queue on a condition variable;
-//!    the next starts the moment the previous hands the connection over).
+//! 1. Wait for the writer connection: writers of this process queue in arrival order, and the
+//!    writer that finishes hands the connection to the one at the head of the queue (woken
+//!    alone), so nobody is overtaken and the latency of a write is its place in the queue.
 //! 2. If no transaction is open, open one with `BEGIN IMMEDIATE`: this starts a batch.
 //! 3. Run the unit inside a savepoint: released when the unit returns `Ok`, rolled back when it
 //!    returns `Err` or panics, so a failed unit leaves no trace and the batch goes on.
@@ -27,12 +28,14 @@
 //! ends in an error, not a hang.
 
 use std::{
+    collections::VecDeque,
     panic::{AssertUnwindSafe, catch_unwind, resume_unwind},
     sync::{
         Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError,
-        atomic::{AtomicU64, Ordering},
+        atomic::{AtomicBool, AtomicU64, Ordering},
         mpsc::{self, RecvTimeoutError},
     },
+    thread::{self, Thread},
     time::{Duration, Instant},
 };
 
@@ -59,8 +62,6 @@ pub(crate) struct GroupCommit {
     url: DbUrl,
     busy_timeout: Duration,
     state: Mutex<State>,
-    /// Signalled when the connection is handed back.
-    free: Condvar,
     /// Signalled when a batch has committed or rolled back.
     ended: Condvar,
     /// Units run and transactions ended, for metrics (their ratio is the mean batch size).
@@ -75,12 +76,19 @@ struct State {
     /// The writer connection while nobody holds it; `None` also before the first write and
     /// after a failure that left the connection unusable (the next writer opens a new one).
     conn: Option<DbConnection>,
-    /// A writer holds the connection.
+    /// A writer holds the connection (or has been handed it and is waking up).
     in_use: bool,
-    /// Writers waiting for the connection.
-    queued: usize,
+    /// Writers waiting for the connection, oldest first.
+    queue: VecDeque<Arc<Waiter>>,
     /// The open transaction, if any.
     batch: Option<Batch>,
+}
+
+/// A writer waiting for its turn.
+struct Waiter {
+    thread: Thread,
+    /// Set (under the state lock) when the connection has been handed to this writer.
+    granted: AtomicBool,
 }
 
 struct Batch {
@@ -121,7 +129,6 @@ impl GroupCommit {
             url,
             busy_timeout,
             state: Mutex::default(),
-            free: Condvar::new(),
             ended: Condvar::new(),
             units: AtomicU64::new(0),
             batches,
@@ -199,7 +206,7 @@ impl GroupCommit {
         self.units.fetch_add(1, Ordering::Relaxed);
 
         let mut state = self.lock();
-        let nobody_waits = state.queued == 0;
+        let nobody_waits = state.queue.is_empty();
         let close = match state.batch.as_mut() {
             Some(batch) => {
                 batch.units += 1;
@@ -228,15 +235,13 @@ impl GroupCommit {
             // Set while holding the lock, so that no follower misses the wake-up.
             let _ = outcome.set(result);
             state.conn = reusable.then_some(conn);
-            state.in_use = false;
+            Self::pass_on(&mut state);
             drop(state);
             self.ended.notify_all();
-            self.free.notify_one();
         } else {
             state.conn = Some(conn);
-            state.in_use = false;
+            Self::pass_on(&mut state);
             drop(state);
-            self.free.notify_one();
         }
 
         match ran {
@@ -253,27 +258,50 @@ impl GroupCommit {
     /// `None` after the busy timeout.
     fn take_turn(&self) -> Option<(Option<DbConnection>, Option<Outcome>)> {
         let mut state = self.lock();
-        state.queued += 1;
-        let (mut state, _) = self
-            .free
-            .wait_timeout_while(state, self.busy_timeout, |s| s.in_use)
-            .unwrap_or_else(PoisonError::into_inner);
-        state.queued -= 1;
-        if state.in_use {
-            return None;
+        if state.in_use || !state.queue.is_empty() {
+            let me = Arc::new(Waiter {
+                thread: thread::current(),
+                granted: AtomicBool::new(false),
+            });
+            state.queue.push_back(Arc::clone(&me));
+            drop(state);
+            let deadline = Instant::now() + self.busy_timeout;
+            // Parking can end spuriously: the flag, not the wake-up, says whose turn it is.
+            while !me.granted.load(Ordering::Acquire) {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    let mut state = self.lock();
+                    if me.granted.load(Ordering::Acquire) {
+                        break;
+                    }
+                    state.queue.retain(|w| !Arc::ptr_eq(w, &me));
+                    return None;
+                }
+                thread::park_timeout(left);
+            }
+            state = self.lock();
         }
         state.in_use = true;
         let open = state.batch.as_ref().map(|b| Arc::clone(&b.outcome));
         Some((state.conn.take(), open))
     }
 
+    /// Gives the connection (already back in `state`) to the oldest waiting writer, or frees it.
+    fn pass_on(state: &mut State) {
+        match state.queue.pop_front() {
+            Some(next) => {
+                next.granted.store(true, Ordering::Release);
+                next.thread.unpark();
+            }
+            None => state.in_use = false,
+        }
+    }
+
     /// Returns the connection (or loses it) without touching the batch.
     fn hand_back(&self, conn: Option<DbConnection>) {
         let mut state = self.lock();
         state.conn = conn;
-        state.in_use = false;
-        drop(state);
-        self.free.notify_one();
+        Self::pass_on(&mut state);
     }
 
     fn wait_for(&self, outcome: &Outcome) -> Result<(), StoreError> {
@@ -341,5 +369,82 @@ impl Checkpointer {
                 tracing::warn!(error = %StoreError::from(e), "SQLite checkpoint failed");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Barrier, mpsc};
+
+    use super::*;
+
+    fn queue_len(gc: &GroupCommit) -> usize {
+        gc.lock().queue.len()
+    }
+
+    /// Waits (bounded) until `n` writers are queued.
+    fn until_queued(gc: &GroupCommit, n: usize) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while queue_len(gc) < n {
+            assert!(Instant::now() < deadline, "{n} writers never queued");
+            thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    #[test]
+    fn writers_take_turns_in_arrival_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let url =
+            DbUrl::parse(&format!("sqlite://{}", dir.path().join("gc.db").display())).unwrap();
+        let gc = Arc::new(GroupCommit::new(url, Duration::from_secs(30)).unwrap());
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let (release, hold) = mpsc::channel::<()>();
+        let started = Arc::new(Barrier::new(2));
+
+        // The first writer holds the connection until every other writer has queued.
+        let first = {
+            let (gc, started) = (Arc::clone(&gc), Arc::clone(&started));
+            thread::spawn(move || {
+                gc.write(|_| {
+                    started.wait();
+                    hold.recv().unwrap();
+                    Ok::<_, StoreError>(())
+                })
+            })
+        };
+        started.wait();
+        let writers: Vec<_> = (0..6)
+            .map(|i| {
+                let (gc2, order) = (Arc::clone(&gc), Arc::clone(&order));
+                let handle = thread::spawn(move || {
+                    gc2.write(|_| {
+                        order.lock().unwrap().push(i);
+                        Ok::<_, StoreError>(())
+                    })
+                });
+                until_queued(&gc, i + 1);
+                handle
+            })
+            .collect();
+        release.send(()).unwrap();
+        first.join().unwrap().unwrap();
+        for w in writers {
+            w.join().unwrap().unwrap();
+        }
+        assert_eq!(*order.lock().unwrap(), vec![0, 1, 2, 3, 4, 5]);
+        assert_eq!(gc.stats().0, 7);
+        let state = gc.lock();
+        assert!(!state.in_use && state.queue.is_empty() && state.batch.is_none());
+    }
+
+    #[test]
+    fn a_writer_that_waits_past_the_busy_timeout_leaves_the_queue() {
+        let dir = tempfile::tempdir().unwrap();
+        let url =
+            DbUrl::parse(&format!("sqlite://{}", dir.path().join("gc.db").display())).unwrap();
+        let gc = GroupCommit::new(url, Duration::from_millis(50)).unwrap();
+        gc.lock().in_use = true;
+        assert!(gc.take_turn().is_none());
+        assert_eq!(queue_len(&gc), 0);
     }
 }
