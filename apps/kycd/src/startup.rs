@@ -183,6 +183,13 @@ impl Application {
         let workers = serve.workers.unwrap_or_else(|| {
             std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
         });
+        // SQLite reads are CPU work on a local file: a thread per core keeps them flowing
+        // without waking sleeping threads. PostgreSQL reads wait on the network: a thread per
+        // pooled connection.
+        let read_threads = match db.backend() {
+            kyc_store::Backend::Sqlite => workers,
+            kyc_store::Backend::Postgres => db.max_connections() as usize,
+        };
         let state = web::Data::new(AppState {
             db,
             policy: Arc::new(policy),
@@ -197,7 +204,7 @@ impl Application {
             quality: kyc_docs::QualityConfig::default(),
             image_slots: Arc::new(tokio::sync::Semaphore::new(workers.max(1))),
             public_url: public_url.trim_end_matches('/').to_owned(),
-            reads: ReadPool::new(workers)?,
+            reads: ReadPool::new(read_threads)?,
         });
         let metrics = web::Data::new(Metrics::default());
         let review_settings = web::Data::new(

@@ -86,7 +86,8 @@ fn in_request_context<T>(f: impl FnOnce() -> T) -> impl FnOnce() -> T {
 
 type Job = Box<dyn FnOnce() + Send>;
 
-/// A fixed set of threads (one per actix worker) taking store reads from one queue.
+/// A fixed set of threads taking store reads from one queue: one per actix worker on SQLite,
+/// one per pooled connection on PostgreSQL (see `startup`).
 ///
 /// Reads are short (a statement or a few, a decryption) and CPU-bound on SQLite, and actix's
 /// blocking pool grows a thread per concurrent task: under load each read then woke a sleeping

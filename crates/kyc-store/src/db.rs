@@ -157,6 +157,11 @@ impl Db {
         Ok(())
     }
 
+    /// Most pooled connections (reads, and writes on PostgreSQL) open at once.
+    pub fn max_connections(&self) -> u32 {
+        self.pool.max_size()
+    }
+
     /// Pool statistics `(open connections, idle connections)`, for metrics.
     pub fn pool_state(&self) -> (u32, u32) {
         let s = self.pool.state();
