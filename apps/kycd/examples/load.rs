@@ -2,6 +2,7 @@
 //!
 //! ```sh
 //! cargo run --release -p kycd --example load -- [--secs 5] [--rounds 3] [--connections 64]
+//!     [--postgres postgres://postgres@127.0.0.1:5432/test]
 //! ```
 //!
 //! Starts, in this process: kycd on SQLite in a temporary directory (port 0, sandbox mode, no
@@ -18,6 +19,10 @@
 //! noisy neighbour slows both sides of a ratio. Traffic goes to 127.0.0.1 only, and every phase
 //! stops by itself. The client shares the machine's cores with the servers, so compare ratios
 //! from one run, not absolute numbers across machines.
+//!
+//! With `--postgres URL` (a URL naming an existing database, used to create and drop another),
+//! kycd runs on a fresh PostgreSQL database, and the raw baseline is one row per transaction on
+//! that database, from one connection.
 
 #![expect(
     clippy::unwrap_used,
@@ -32,7 +37,8 @@ use std::{
 };
 
 use diesel::{
-    Connection, QueryableByName, RunQueryDsl, SqliteConnection, connection::SimpleConnection,
+    Connection, PgConnection, QueryableByName, RunQueryDsl, SqliteConnection,
+    connection::SimpleConnection,
 };
 use kycd::{
     cli::{GlobalArgs, LogFormat, Mode, ServeArgs},
@@ -44,6 +50,7 @@ struct Options {
     secs: u64,
     rounds: usize,
     connections: usize,
+    postgres: Option<String>,
 }
 
 fn options() -> Options {
@@ -51,17 +58,19 @@ fn options() -> Options {
         secs: 5,
         rounds: 3,
         connections: 64,
+        postgres: None,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     for pair in args.chunks(2) {
-        match (
-            pair[0].as_str(),
-            pair.get(1).and_then(|v| v.parse::<u64>().ok()),
-        ) {
-            ("--secs", Some(v)) => opts.secs = v.max(1),
-            ("--rounds", Some(v)) => opts.rounds = usize::try_from(v).unwrap().max(1),
-            ("--connections", Some(v)) => opts.connections = usize::try_from(v).unwrap().max(1),
-            _ => panic!("usage: load [--secs N] [--rounds N] [--connections N]"),
+        let value = pair.get(1).cloned();
+        match (pair[0].as_str(), value.as_deref().map(str::parse::<u64>)) {
+            ("--secs", Some(Ok(v))) => opts.secs = v.max(1),
+            ("--rounds", Some(Ok(v))) => opts.rounds = usize::try_from(v).unwrap().max(1),
+            ("--connections", Some(Ok(v))) => {
+                opts.connections = usize::try_from(v).unwrap().max(1);
+            }
+            ("--postgres", Some(_)) => opts.postgres = value,
+            _ => panic!("usage: load [--secs N] [--rounds N] [--connections N] [--postgres URL]"),
         }
     }
     opts
@@ -166,6 +175,72 @@ fn raw_sqlite_inserts(dir: &std::path::Path, secs: u64) -> Measured {
     summarize("sqlite_raw_insert_1_per_txn", latencies, started.elapsed())
 }
 
+/// A PostgreSQL database of its own for one run, dropped (`WITH (FORCE)`) at the end.
+struct PgDatabase {
+    admin_url: String,
+    name: String,
+    url: String,
+}
+
+impl PgDatabase {
+    fn create(admin_url: &str) -> Self {
+        let name = format!("kycd_load_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = PgConnection::establish(admin_url).unwrap();
+        diesel::sql_query(format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .unwrap();
+        let base = admin_url.split('?').next().unwrap();
+        let (server, _) = base.rsplit_once('/').unwrap();
+        Self {
+            admin_url: admin_url.to_owned(),
+            url: format!("{server}/{name}"),
+            name,
+        }
+    }
+
+    fn drop_now(self) {
+        let mut admin = PgConnection::establish(&self.admin_url).unwrap();
+        diesel::sql_query(format!("DROP DATABASE {} WITH (FORCE)", self.name))
+            .execute(&mut admin)
+            .unwrap();
+    }
+}
+
+/// One row per transaction into a PostgreSQL table, from one connection; the table grows from
+/// round to round, as kycd's database does.
+fn raw_postgres_inserts(url: &str, secs: u64) -> Measured {
+    let mut conn = PgConnection::establish(url).unwrap();
+    conn.batch_execute(
+        "CREATE TABLE IF NOT EXISTS raw_t (id TEXT PRIMARY KEY NOT NULL, payload TEXT NOT NULL, at BIGINT NOT NULL)",
+    )
+    .unwrap();
+    let payload = "x".repeat(600);
+    let mut latencies = Vec::new();
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(secs);
+    let mut n = diesel::sql_query("SELECT COUNT(*) AS n FROM raw_t")
+        .get_result::<Count>(&mut conn)
+        .unwrap()
+        .n;
+    while Instant::now() < deadline {
+        let t0 = Instant::now();
+        conn.transaction(|c| {
+            diesel::sql_query(format!(
+                "INSERT INTO raw_t VALUES ('{n}', '{payload}', {n})"
+            ))
+            .execute(c)
+        })
+        .unwrap();
+        latencies.push(t0.elapsed());
+        n += 1;
+    }
+    summarize(
+        "postgres_raw_insert_1_per_txn",
+        latencies,
+        started.elapsed(),
+    )
+}
+
 /// Drives `make(i)` requests from `connections` concurrent keep-alive connections.
 fn drive<F>(name: &'static str, opts: &Options, make: F) -> Measured
 where
@@ -233,11 +308,12 @@ fn person(i: u64) -> serde_json::Value {
 async fn main() {
     let opts = options();
     let dir = tempfile::tempdir().unwrap();
+    let pg = opts.postgres.as_deref().map(PgDatabase::create);
     let workers = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
 
     let global = GlobalArgs {
         data_dir: dir.path().join("data"),
-        database_url: None,
+        database_url: pg.as_ref().map(|db| db.url.clone()),
         mode: Mode::Sandbox,
         encryption_key: Some("bench:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=".into()),
         old_encryption_keys: None,
@@ -279,7 +355,10 @@ async fn main() {
         let mut round = 0;
         let (raw, create, create_vs_raw) = alternate(
             opts.rounds,
-            || raw_sqlite_inserts(dir.path(), opts.secs),
+            || match &pg {
+                Some(db) => raw_postgres_inserts(&db.url, opts.secs),
+                None => raw_sqlite_inserts(dir.path(), opts.secs),
+            },
             || {
                 let (b, a) = (base.clone(), auth.clone());
                 // Each round's request numbers (hence emails and SSNs) are its own.
@@ -335,8 +414,12 @@ async fn main() {
                 "targets": {"create_vs_raw_insert": ">= 0.8", "get_vs_hello_world": ">= 0.5", "p99_ms": "< 20"},
             })
         );
+        pg
     })
     .await;
-    results.unwrap();
+    let pg = results.unwrap();
+    if let Some(db) = pg {
+        db.drop_now();
+    }
     std::process::exit(0);
 }
