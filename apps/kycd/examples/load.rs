@@ -145,34 +145,54 @@ struct Count {
     n: i64,
 }
 
+/// The raw baselines' table and row: an id, a 600-byte payload and a number.
+const RAW_TABLE: &str = "CREATE TABLE IF NOT EXISTS t \
+    (id TEXT PRIMARY KEY NOT NULL, payload TEXT NOT NULL, at BIGINT NOT NULL)";
+
+fn raw_row(n: i64) -> diesel::query_builder::SqlQuery {
+    diesel::sql_query(format!(
+        "INSERT INTO t VALUES ('{n}', '{}', {n})",
+        "x".repeat(600)
+    ))
+}
+
+/// Times `insert(n)` (one row, one transaction) for `secs` seconds, numbering rows from `first`.
+fn time_inserts(
+    name: &'static str,
+    secs: u64,
+    first: i64,
+    mut insert: impl FnMut(i64),
+) -> Measured {
+    let mut latencies = Vec::new();
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(secs);
+    let mut n = first;
+    while Instant::now() < deadline {
+        let t0 = Instant::now();
+        insert(n);
+        latencies.push(t0.elapsed());
+        n += 1;
+    }
+    summarize(name, latencies, started.elapsed())
+}
+
 /// One row per transaction into a SQLite file with kycd's durability settings; the table grows
 /// from round to round, as kycd's database does.
 fn raw_sqlite_inserts(dir: &std::path::Path, secs: u64) -> Measured {
     let path = dir.join("raw.db");
     let mut conn = SqliteConnection::establish(path.to_str().unwrap()).unwrap();
-    conn.batch_execute(
-        "PRAGMA page_size = 1024; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 30000;
-         CREATE TABLE IF NOT EXISTS t (id TEXT PRIMARY KEY NOT NULL, payload TEXT NOT NULL, at BIGINT NOT NULL);",
-    )
+    conn.batch_execute(&format!(
+        "PRAGMA page_size = 1024; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; {RAW_TABLE}"
+    ))
     .unwrap();
-    let payload = "x".repeat(600);
-    let mut latencies = Vec::new();
-    let started = Instant::now();
-    let deadline = started + Duration::from_secs(secs);
-    let mut n = diesel::sql_query("SELECT COUNT(*) AS n FROM t")
+    let first = diesel::sql_query("SELECT COUNT(*) AS n FROM t")
         .get_result::<Count>(&mut conn)
         .unwrap()
         .n;
-    while Instant::now() < deadline {
-        let t0 = Instant::now();
-        conn.immediate_transaction(|c| {
-            diesel::sql_query(format!("INSERT INTO t VALUES ('{n}', '{payload}', {n})")).execute(c)
-        })
-        .unwrap();
-        latencies.push(t0.elapsed());
-        n += 1;
-    }
-    summarize("sqlite_raw_insert_1_per_txn", latencies, started.elapsed())
+    time_inserts("sqlite_raw_insert_1_per_txn", secs, first, |n| {
+        conn.immediate_transaction(|c| raw_row(n).execute(c))
+            .unwrap();
+    })
 }
 
 /// A PostgreSQL database of its own for one run, dropped (`WITH (FORCE)`) at the end.
@@ -210,35 +230,14 @@ impl PgDatabase {
 /// round to round, as kycd's database does.
 fn raw_postgres_inserts(url: &str, secs: u64) -> Measured {
     let mut conn = PgConnection::establish(url).unwrap();
-    conn.batch_execute(
-        "CREATE TABLE IF NOT EXISTS raw_t (id TEXT PRIMARY KEY NOT NULL, payload TEXT NOT NULL, at BIGINT NOT NULL)",
-    )
-    .unwrap();
-    let payload = "x".repeat(600);
-    let mut latencies = Vec::new();
-    let started = Instant::now();
-    let deadline = started + Duration::from_secs(secs);
-    let mut n = diesel::sql_query("SELECT COUNT(*) AS n FROM raw_t")
+    conn.batch_execute(RAW_TABLE).unwrap();
+    let first = diesel::sql_query("SELECT COUNT(*) AS n FROM t")
         .get_result::<Count>(&mut conn)
         .unwrap()
         .n;
-    while Instant::now() < deadline {
-        let t0 = Instant::now();
-        conn.transaction(|c| {
-            diesel::sql_query(format!(
-                "INSERT INTO raw_t VALUES ('{n}', '{payload}', {n})"
-            ))
-            .execute(c)
-        })
-        .unwrap();
-        latencies.push(t0.elapsed());
-        n += 1;
-    }
-    summarize(
-        "postgres_raw_insert_1_per_txn",
-        latencies,
-        started.elapsed(),
-    )
+    time_inserts("postgres_raw_insert_1_per_txn", secs, first, |n| {
+        conn.transaction(|c| raw_row(n).execute(c)).unwrap();
+    })
 }
 
 /// Drives `make(i)` requests from `connections` concurrent keep-alive connections.
