@@ -113,6 +113,33 @@ both_backends! {
         assert_eq!(app.get_person(&key, id).await.json, cleared.json);
     }
 
+    async fn a_complete_create_lands_at_l1_in_one_write_with_its_whole_trail(app) {
+        let (_, key) = app.tenant_with_key("acme");
+        let person = app.new_person(&key, &full_person_body(&unique_email(), &valid_ssn())).await;
+        let id = person["id"].as_str().unwrap();
+        assert_eq!(person["kycLevel"], "L1", "{person}");
+        // Stored once, in its final state: the first version.
+        assert_eq!(person["version"], 1, "{person}");
+        assert_eq!(app.get_person(&key, id).await.json, person);
+        let events = app.get_events(&key, id).await;
+        let trail: Vec<(&str, &Value)> = events.json["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| (e["action"].as_str().unwrap(), &e["levelChange"]))
+            .collect();
+        assert_eq!(
+            trail,
+            [
+                ("identity_created", &Value::Null),
+                ("kyc_check_completed", &Value::Null),
+                ("level_changed", &json!({ "from": "L0", "to": "L1" })),
+            ],
+            "{}",
+            events.text
+        );
+    }
+
     async fn an_explicit_check_is_recorded(app) {
         let (_, key) = app.tenant_with_key("acme");
         let ssn = valid_ssn();
