@@ -198,7 +198,11 @@ impl fmt::Debug for DbUrl {
 /// - `foreign_keys=ON`, which SQLite leaves off by default;
 /// - `secure_delete=ON`: deleted and overwritten content is zeroed, so erased PII does not
 ///   linger in free pages;
-/// - `temp_store=MEMORY`: sorts and temporary tables never spill rows to temporary files.
+/// - `temp_store=MEMORY`: sorts and temporary tables never spill rows to temporary files;
+/// - `cache_size` 16 MiB (the default is 2 MiB): a list page counts the tenant's identities on
+///   an index of about 4 000 pages at 45 000 identities, which no longer fits the default and
+///   was read back from the file on every count (list at 64 connections 477 to about 600-750
+///   lists/s). An upper bound per connection, filled as pages are read.
 fn apply_sqlite_settings(
     conn: &mut DbConnection,
     busy_timeout: Duration,
@@ -211,7 +215,8 @@ fn apply_sqlite_settings(
          PRAGMA synchronous = FULL;
          PRAGMA foreign_keys = ON;
          PRAGMA secure_delete = ON;
-         PRAGMA temp_store = MEMORY;"
+         PRAGMA temp_store = MEMORY;
+         PRAGMA cache_size = -16384;"
     ))?;
     Ok(())
 }

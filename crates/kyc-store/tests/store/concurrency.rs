@@ -237,3 +237,65 @@ fn sqlite_checkpointer_copies_the_wal_into_the_database_file() {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// The SQLite settings of `conn.rs` and `group_commit.rs`, as pooled connections and the
+/// writer connection report them.
+#[test]
+fn sqlite_connections_have_the_documented_settings() {
+    #[derive(diesel::QueryableByName)]
+    struct Setting {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        v: String,
+    }
+    /// `wal_autocheckpoint` has no table-valued `pragma_` function.
+    #[derive(diesel::QueryableByName)]
+    struct AutoCheckpoint {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        wal_autocheckpoint: String,
+    }
+    fn settings(conn: &mut kyc_store::DbConnection) -> Result<Vec<(String, String)>, StoreError> {
+        let kyc_store::DbConnection::Sqlite(conn) = conn else {
+            panic!("a SQLite store")
+        };
+        let names = [
+            "page_size",
+            "journal_mode",
+            "synchronous",
+            "foreign_keys",
+            "secure_delete",
+            "temp_store",
+            "cache_size",
+        ];
+        use diesel::RunQueryDsl;
+        let mut found: Vec<(String, String)> = names
+            .iter()
+            .map(|name| {
+                let q = format!("SELECT {name} AS v FROM pragma_{name}()");
+                let s: Setting = diesel::sql_query(q).get_result(conn).unwrap();
+                ((*name).to_owned(), s.v)
+            })
+            .collect();
+        let a: AutoCheckpoint = diesel::sql_query("PRAGMA wal_autocheckpoint")
+            .get_result(conn)
+            .unwrap();
+        found.push(("wal_autocheckpoint".to_owned(), a.wal_autocheckpoint));
+        Ok(found)
+    }
+    let expected = |cache: &str, autocheckpoint: &str| {
+        [
+            ("page_size", "1024"),
+            ("journal_mode", "wal"),
+            ("synchronous", "2"),
+            ("foreign_keys", "1"),
+            ("secure_delete", "1"),
+            ("temp_store", "2"),
+            ("cache_size", cache),
+            ("wal_autocheckpoint", autocheckpoint),
+        ]
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .to_vec()
+    };
+    let db = sqlite();
+    assert_eq!(db.db.run(settings).unwrap(), expected("-16384", "1000"));
+    assert_eq!(db.db.write(settings).unwrap(), expected("-65536", "0"));
+}
