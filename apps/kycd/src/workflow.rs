@@ -199,11 +199,11 @@ fn settle_record(
     let tenant = record.identity.tenant_id;
     let evaluation = record.evaluate(state);
     let new_state = evaluation.kyc_state();
-    let review_reason = review_reason(&evaluation);
     let mut identity = record.identity;
     if new_state == identity.kyc {
         return Ok(identity);
     }
+    let review_reason = review_reason(&evaluation);
     let written = personal::update_kyc(conn, tenant, identity.id, identity.version, &new_state)?;
     let old: KycState = std::mem::replace(&mut identity.kyc, new_state);
     identity.version = written.version;

@@ -25,7 +25,8 @@ use crate::{
 
 const TABLE: &str = "personal_identities";
 
-/// What [`insert`] needs; the store assigns the id, timestamps and version 1.
+/// What [`insert`] needs; the store assigns the timestamps and version 1. The caller picks the
+/// id, so that it can verify and evaluate an identity before storing it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewPersonalIdentity {
     /// A fresh id ([`PersonalIdentityId::random`]).
