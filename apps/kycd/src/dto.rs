@@ -522,7 +522,8 @@ pub struct DocumentUploadForm {
 
 /// `POST /personal-identities/{id}/documents` as `application/json` (seed 003): the images as
 /// base64 data URLs (`data:image/jpeg;base64,...`) or bare base64. The media type in a data URL
-/// is ignored: the type is read from the decoded bytes.
+/// is ignored: the type is read from the decoded bytes. The form's names are accepted too:
+/// `DocumentType`, `DocumentFront` or `documentFront`, `DocumentBack` or `documentBack`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DocumentUploadJson {

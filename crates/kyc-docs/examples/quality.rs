@@ -6,7 +6,7 @@
 //! `laplacian_var`, `glare_fraction`, `ms`) and ours (`intake`, `verdict`, `reasons`, `checks`).
 //! `laplacian_var` and `glare_fraction` follow the peer's definitions exactly (full-resolution
 //! luma); `ms` is the whole `Checker::assess` call (decode and all six checks) on bytes already
-//! in memory. `intake` is the upload verdict under the default limits (files over 10 MiB say
+//! in memory. `intake` is the upload verdict under the default limits (files over 10 MB say
 //! `payload_too_large`; they are still assessed, since `assess` enforces pixel limits only).
 //!
 //! With `--bench N`: after one warm-up pass, R runs (default 5) each assess every image N times

@@ -1,7 +1,7 @@
 //! Document intake and image quality checks for kycd: everything that happens to an uploaded ID
 //! photo before a person or a verifier looks at it.
 //!
-//! - [`UploadBuffer`] and [`intake`]: type by magic bytes (JPEG, PNG), the 10 MiB limit while
+//! - [`UploadBuffer`] and [`intake`]: type by magic bytes (JPEG, PNG), the 10 MB limit while
 //!   streaming, dimensions from the header, decompression bombs refused before decoding, and a
 //!   lossless metadata strip for storage.
 //! - [`assess`] / [`Checker`]: one decoding pass under memory limits, then the six checks

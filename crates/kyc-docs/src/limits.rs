@@ -7,7 +7,7 @@ use crate::{DocsError, ImageFormat};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Limits {
-    /// Largest accepted file, in bytes (10 MiB).
+    /// Largest accepted file, in bytes (10 MB, as the seed states it: 10,000,000).
     pub max_bytes: usize,
     /// Largest accepted image area, in pixels (100 megapixels).
     pub max_pixels: u64,
@@ -21,7 +21,7 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Self {
-            max_bytes: 10 * 1024 * 1024,
+            max_bytes: 10_000_000,
             max_pixels: 100_000_000,
             max_side: 12_000,
             max_decode_bytes: 320 * 1024 * 1024,

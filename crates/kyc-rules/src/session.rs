@@ -182,7 +182,7 @@ pub struct ImportPerson {
     pub address: Option<Address>,
 }
 
-const SESSION_KEYS: [&str; 4] = ["userId", "type", "redirectUri", "output"];
+const SESSION_KEYS: [&str; 5] = ["userId", "type", "redirectUri", "input", "output"];
 const OUTPUT_KEYS: [&str; 4] = ["provider", "document", "person", "verifiedAt"];
 const DOCUMENT_KEYS: [&str; 4] = ["type", "number", "country", "expiresAt"];
 const PERSON_KEYS: [&str; 5] = ["givenName", "familyName", "birthdate", "gender", "address"];
@@ -196,7 +196,8 @@ const IMPORT_ADDRESS_KEYS: [&str; 6] = [
 ];
 
 /// Parses a `PUT /kycs` body: `userId` (an identity id, bare or as `usr-` + UUIDv4, exactly 40
-/// characters), `type`, an optional `redirectUri` and, for `import` only, the `output`.
+/// characters), `type`, an optional `redirectUri` and, for `import` only, the `output` and seed
+/// 002's optional `input` (an object, not used).
 pub fn parse_kyc_session(body: &Value) -> Result<KycSessionRequest, RulesError> {
     let mut ctx = Ctx::default();
     let request = Obj::new(&mut ctx, "", body).and_then(|obj| {
@@ -218,14 +219,26 @@ pub fn parse_kyc_session(body: &Value) -> Result<KycSessionRequest, RulesError> 
                 field.optional()
             }
             Some(_) => {
-                let field = obj.get(c, "output", |_, _, _| Some(()));
-                if !field.is_missing() {
-                    let path = field.path().to_owned();
-                    c.violation(&path, "not_allowed", "is only allowed when type is import");
+                for key in ["input", "output"] {
+                    let field = obj.get(c, key, |_, _, _| Some(()));
+                    if !field.is_missing() {
+                        let path = field.path().to_owned();
+                        c.violation(&path, "not_allowed", "is only allowed when type is import");
+                    }
                 }
                 None
             }
         };
+        if kind.is_none_or(|k| k == KycSessionType::Import) {
+            // Seed 002's `input` names the media the provider verified, in the provider's own
+            // file store: accepted so the seed's body works as it is, and otherwise unused.
+            obj.get(c, "input", |c, path, v| {
+                if !v.is_object() {
+                    c.violation(path, "type", "must be an object");
+                }
+                Some(())
+            });
+        }
         Some(KycSessionRequest {
             user_id: user_id?,
             kind: kind?,

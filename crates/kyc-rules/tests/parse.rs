@@ -747,6 +747,17 @@ fn import_sessions_parse_the_seed_output() {
     assert_eq!(a.street1().as_str(), "1 High Street");
     assert_eq!(a.state(), Some("GB-MAN"));
     assert_eq!(out.verified_at.unix_timestamp(), 1_577_836_800);
+    // Seed 002's body as it is: its `input` (the provider's media) is accepted and unused.
+    let seed = with(
+        import_body(),
+        &["input"],
+        json!({"media": [{"context": "photo-selfie",
+                          "fileId": "470b2192-893f-4ce6-9daa-816d4c319a84"}]}),
+    );
+    assert_eq!(
+        parse_kyc_session(&seed).unwrap().output,
+        parse_kyc_session(&import_body()).unwrap().output
+    );
     // A US address: the subdivision is the state.
     let us = with(
         import_body(),
@@ -828,7 +839,11 @@ fn session_violations() {
         ),
         (
             json!({"userId": USR, "type": "full", "input": {}}),
-            vec![("input", "unknown_field")],
+            vec![("input", "not_allowed")],
+        ),
+        (
+            with(import_body(), &["input"], json!([])),
+            vec![("input", "type")],
         ),
         (
             with(

@@ -161,7 +161,19 @@ fn owner_container(
         })
 }
 
-/// Stores a company in its owner's container. An owner that is not a live personal identity of
+/// A write's error, with the one unique key a company write can break (the tenant's emails; ids
+/// are random) as [`StoreError::EmailInUse`].
+fn email_in_use(err: diesel::result::Error) -> StoreError {
+    let err = StoreError::from(err);
+    if err.is_unique_violation() {
+        StoreError::EmailInUse
+    } else {
+        err
+    }
+}
+
+/// Stores a company in its owner's container. Its email must be free among the tenant's
+/// companies ([`StoreError::EmailInUse`]). An owner that is not a live personal identity of
 /// the tenant is `NotFound { entity: "identity_owner" }` (use [`exists`] first to tell a
 /// business-identity owner apart).
 #[tracing::instrument(skip_all, fields(tenant = %new.tenant_id))]
@@ -185,7 +197,8 @@ pub fn insert(
     };
     diesel::insert_into(b::business_identities)
         .values(&row)
-        .execute(conn)?;
+        .execute(conn)
+        .map_err(email_in_use)?;
     let at = ts::from_ms(now, TABLE, "created_at")?;
     Ok(BusinessIdentity {
         id,
@@ -299,7 +312,8 @@ pub fn update(
         b::version.eq(company.version + 1),
         b::updated_at.eq(now),
     ))
-    .execute(conn)?;
+    .execute(conn)
+    .map_err(email_in_use)?;
     if n == 0 {
         let actual: Option<i64> = of_tenant(company.tenant_id)
             .filter(b::id.eq(id))

@@ -194,6 +194,34 @@ both_backends! {
         assert_eq!(read.header("etag"), moved.header("etag"));
     }
 
+    async fn a_company_email_is_unique_in_its_tenant(app) {
+        let (_, key) = app.tenant_with_key("acme");
+        let (_, key_b) = app.tenant_with_key("other");
+        let person = owner(&app, &key).await;
+        let body = company_body(person["id"].as_str().unwrap());
+        app.create_business(&key, &body).await.assert_status(201);
+        // Another case of the same address is the same address.
+        let mut again = company_body(person["id"].as_str().unwrap());
+        again["email"] = json!(body["email"].as_str().unwrap().to_uppercase());
+        app.create_business(&key, &again).await.assert_error(409, "email_already_in_use");
+        assert_eq!(app.list_businesses(&key, "").await.json["meta"]["total"], 1);
+
+        // A PATCH onto a taken address is refused and changes nothing.
+        let second = app.create_business(&key, &company_body(person["id"].as_str().unwrap())).await;
+        second.assert_status(201);
+        let id = second.json["id"].as_str().unwrap();
+        app.patch_business(&key, id, &json!({ "email": body["email"] }))
+            .await
+            .assert_error(409, "email_already_in_use");
+        assert_eq!(app.get_business(&key, id).await.json, second.json);
+
+        // Other tenants have their own addresses.
+        let stranger = owner(&app, &key_b).await;
+        let mut theirs = company_body(stranger["id"].as_str().unwrap());
+        theirs["email"] = body["email"].clone();
+        app.create_business(&key_b, &theirs).await.assert_status(201);
+    }
+
     async fn companies_are_isolated_and_role_checked(app) {
         let (tenant, key) = app.tenant_with_key("acme");
         let (_, key_b) = app.tenant_with_key("other");

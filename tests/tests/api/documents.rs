@@ -69,6 +69,14 @@ both_backends! {
         for product in eligibility.json["eligibility"].as_array().unwrap() {
             assert_eq!(product["status"], "verified", "{product}");
         }
+
+        // The quality verdict is counted.
+        let metrics = app.request(Method::GET, "/metrics", None, None).await;
+        assert!(
+            metrics.text.contains("kycd_documents_checked_total{verdict=\"pass\"} 1"),
+            "{}",
+            metrics.text
+        );
     }
 
     /// Seed 000's form upload: a license needs its back; the type comes from the bytes, not the
@@ -99,6 +107,14 @@ both_backends! {
         assert_eq!(res.json["type"], "license");
         assert_eq!(res.json["status"], "approved", "{}", res.text);
         assert_eq!(check_codes(&res.json, "back").len(), 6);
+
+        // The same names work in a JSON upload.
+        let image = data_url(document_png());
+        let body = json!({ "DocumentType": "identificationCard", "DocumentFront": image, "DocumentBack": image });
+        let res = app.upload_document_json(&key, &id, &body).await;
+        res.assert_status(201);
+        assert_eq!(res.json["type"], "identificationCard");
+        assert_eq!(check_codes(&res.json, "back").len(), 6);
     }
 
     async fn files_that_are_not_images_are_refused_unstored(app) {
@@ -120,7 +136,7 @@ both_backends! {
         }
         // Over 10 MB: refused while streaming.
         let mut huge = document_png().to_vec();
-        huge.resize(10 * 1024 * 1024 + 1, 0);
+        huge.resize(10_000_001, 0);
         app.upload_document_form(&key, &id, &[("DocumentType", b"passport"), ("DocumentFront", &huge)])
             .await
             .assert_error(413, "payload_too_large");

@@ -75,6 +75,7 @@ fn audit_company(
         (status = 201, body = BusinessIdentityDto),
         (status = 400, body = crate::dto::ErrorBody, description = "validation_failed"),
         (status = 404, body = crate::dto::ErrorBody, description = "identity_owner_not_found"),
+        (status = 409, body = crate::dto::ErrorBody, description = "email_already_in_use"),
         (status = 422, body = crate::dto::ErrorBody, description = "identity_owner_must_be_of_type_person"),
     ),
     security(("bearer" = [])))]
@@ -186,6 +187,7 @@ pub async fn get_business(
         (status = 200, body = BusinessIdentityDto),
         (status = 400, body = crate::dto::ErrorBody),
         (status = 404, body = crate::dto::ErrorBody),
+        (status = 409, body = crate::dto::ErrorBody, description = "email_already_in_use"),
         (status = 412, body = crate::dto::ErrorBody, description = "version_conflict"),
     ),
     security(("bearer" = [])))]

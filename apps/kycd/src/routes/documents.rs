@@ -38,6 +38,7 @@ use crate::{
     dto::{DocumentDto, DocumentListDto, PresignedUrlDto, rfc3339},
     error::ApiError,
     idempotency,
+    metrics::Metrics,
     presign::Side,
     reply::Reply,
     routes::common::{BASE, json_body, path_id, retry_conflicts},
@@ -98,6 +99,15 @@ const JSON: Names = Names {
     front: "front",
     back: "back",
 };
+
+/// Other names a JSON upload may give its inputs: seed 000's form names, and their camelCase.
+const JSON_ALIASES: [(&str, &str); 5] = [
+    ("DocumentType", "documentType"),
+    ("DocumentFront", "front"),
+    ("documentFront", "front"),
+    ("DocumentBack", "back"),
+    ("documentBack", "back"),
+];
 
 fn violation(field: &str, rule: &str, message: &str) -> Violation {
     Violation {
@@ -415,24 +425,35 @@ fn parse_json(value: &serde_json::Value, limits: &Limits) -> Result<RawUpload, A
         )]));
     };
     let mut violations = Vec::new();
-    for key in object.keys() {
-        if ![JSON.doc_type, JSON.front, JSON.back].contains(&key.as_str()) {
-            violations.push(violation(
+    // Each input's value under its JSON name or one of its aliases (at most one of them).
+    let mut given: [Option<&serde_json::Value>; 3] = [None; 3];
+    let inputs = [JSON.doc_type, JSON.front, JSON.back];
+    for (key, value) in object {
+        let name = JSON_ALIASES
+            .iter()
+            .find_map(|&(alias, name)| (alias == key).then_some(name))
+            .unwrap_or(key);
+        match inputs.iter().position(|&input| input == name) {
+            Some(i) if given[i].is_some() => {
+                violations.push(violation(name, "duplicate", "may appear only once"));
+            }
+            Some(i) => given[i] = Some(value),
+            None => violations.push(violation(
                 &shown(key),
                 "unknown_field",
                 "is not a known field",
-            ));
+            )),
         }
     }
-    let mut text = |key: &str| match object.get(key) {
+    let mut text = |i: usize| match given[i] {
         None | Some(serde_json::Value::Null) => None,
         Some(serde_json::Value::String(s)) => Some(s.as_str()),
         Some(_) => {
-            violations.push(violation(key, "type", "must be a string"));
+            violations.push(violation(inputs[i], "type", "must be a string"));
             None
         }
     };
-    let (doc_type, front, back) = (text(JSON.doc_type), text(JSON.front), text(JSON.back));
+    let (doc_type, front, back) = (text(0), text(1), text(2));
     let mut decoded = |key: &str, value: Option<&str>| -> Result<Option<Vec<u8>>, ApiError> {
         let Some(value) = value.filter(|v| !v.is_empty()) else {
             return Ok(None);
@@ -560,6 +581,7 @@ pub async fn upload_document(
     req: HttpRequest,
     id: web::Path<String>,
     payload: web::Payload,
+    metrics: web::Data<Metrics>,
 ) -> Result<HttpResponse, ApiError> {
     let id: PersonalIdentityId = path_id(&id, "id")?;
     let caller = caller.0;
@@ -614,6 +636,11 @@ pub async fn upload_document(
                 check_upload(raw, &config)
             })
             .await?;
+            metrics.observe_document(match checked.quality() {
+                kyc_docs::Verdict::Pass => "pass",
+                kyc_docs::Verdict::Resubmit(_) => "resubmit",
+                kyc_docs::Verdict::Rejected(_) => "rejected",
+            });
             let store = st.clone();
             let uploaded =
                 blocking(move || store_upload(&store, tenant, actor, id, &checked)).await?;
@@ -950,6 +977,28 @@ mod tests {
             (DocumentType::Passport, PNG)
         );
         assert!(raw.back.is_none());
+    }
+
+    #[test]
+    fn json_uploads_may_use_the_form_names() {
+        let l = Limits::default();
+        let image = STANDARD.encode(PNG);
+        for body in [
+            serde_json::json!({"DocumentType": "license", "DocumentFront": image, "DocumentBack": image}),
+            serde_json::json!({"documentType": "license", "documentFront": image, "documentBack": image}),
+        ] {
+            let raw = parse_json(&body, &l).unwrap();
+            assert_eq!(raw.doc_type, DocumentType::License, "{body}");
+            assert_eq!(raw.front.as_slice(), PNG);
+            assert_eq!(raw.back.as_deref(), Some(PNG));
+        }
+        // One input under two names is ambiguous.
+        let err = parse_json(
+            &serde_json::json!({"documentType": "passport", "front": image, "DocumentFront": image}),
+            &l,
+        )
+        .unwrap_err();
+        assert_eq!(rules(err), [("front".to_owned(), "duplicate".to_owned())]);
     }
 
     #[test]

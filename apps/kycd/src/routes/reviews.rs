@@ -79,7 +79,7 @@ impl ReviewSettings {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ReviewDecisionRequest {
     /// Identity items: `approve`, `reject` or `requestInformation`. Document items: `approve`,
-    /// `reject` or `resubmit`.
+    /// `reject` or `resubmit`. Also accepted as `action`, the simulate route's name for it.
     #[schema(example = "approve")]
     pub decision: String,
     /// Identity approvals only, and required there: `L1` or `L2` (a level of the identity's
@@ -342,8 +342,9 @@ fn parse_decision(body: &Value, settings: &ReviewSettings) -> Result<ReviewerDec
         )])));
     };
     let mut violations = Vec::new();
-    const FIELDS: [&str; 6] = [
+    const FIELDS: [&str; 7] = [
         "decision",
+        "action",
         "level",
         "reasonCode",
         "note",
@@ -367,20 +368,29 @@ fn parse_decision(body: &Value, settings: &ReviewSettings) -> Result<ReviewerDec
             None
         }
     };
-    let action = match text("decision", &mut violations).as_deref() {
+    // `action` is the simulate route's name for the same thing.
+    let decision = if object.contains_key("action") && !object.contains_key("decision") {
+        "action"
+    } else {
+        if object.contains_key("action") {
+            violations.push(violation("action", "duplicate", "repeats decision"));
+        }
+        "decision"
+    };
+    let action = match text(decision, &mut violations).as_deref() {
         Some("approve") => Some(ReviewAction::Approve),
         Some("reject") => Some(ReviewAction::Reject),
         Some("resubmit") => Some(ReviewAction::Resubmit),
         Some("requestInformation") => Some(ReviewAction::RequestInformation),
         Some(_) => {
             violations.push(violation(
-                "decision",
+                decision,
                 "enum",
                 "must be approve, reject, resubmit or requestInformation",
             ));
             None
         }
-        None if object.get("decision").is_none_or(Value::is_null) => {
+        None if object.get(decision).is_none_or(Value::is_null) => {
             violations.push(violation("decision", "required", "is required"));
             None
         }
@@ -851,6 +861,16 @@ mod tests {
         )
         .unwrap();
         assert_eq!(blank.note.note, None);
+        let d = parse_decision(
+            &json!({ "action": "reject", "reasonCode": "fraud_suspected" }),
+            &settings(),
+        )
+        .unwrap();
+        assert_eq!(d.action, ReviewAction::Reject);
+        assert_eq!(
+            rules(json!({ "decision": "reject", "action": "approve", "reasonCode": "other" })),
+            [pair("action", "duplicate")]
+        );
     }
 
     #[test]

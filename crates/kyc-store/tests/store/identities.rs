@@ -16,7 +16,12 @@ use crate::{both_backends, common::*};
 pub fn company(owner: PersonalIdentityId, tax: &str) -> BusinessData {
     BusinessData {
         legal_name: LegalName::parse("Acme Widgets GmbH").unwrap(),
-        email: Email::parse("ops@acme.example").unwrap(),
+        // One address per tax id: a company's email is unique in its tenant.
+        email: Email::parse(&format!(
+            "ops-{}@acme.example",
+            tax.replace(|c: char| !c.is_ascii_alphanumeric(), "")
+        ))
+        .unwrap(),
         phone: Phone::parse("+4930123456").unwrap(),
         address: Address::new(
             AddressLine::parse("Unter den Linden 1").unwrap(),
@@ -259,6 +264,14 @@ both_backends! {
         assert_eq!(updated.version, 2);
         assert_eq!(db.run(|c| business::find(c, db.keys(), t, made.id)).unwrap(), updated);
         assert!(db.write(|c| business::update(c, db.keys(), &changed)).unwrap_err().is_conflict());
+
+        // A company's email is unique in its tenant, on insert and on update.
+        let taken = NewBusinessIdentity { tenant_id: t, data: company(owner.id, "123456789") };
+        assert!(matches!(db.write(|c| business::insert(c, db.keys(), &taken)), Err(StoreError::EmailInUse)));
+        let mut onto_taken = updated.clone();
+        onto_taken.data.email = second.data.email.clone();
+        assert!(matches!(db.write(|c| business::update(c, db.keys(), &onto_taken)), Err(StoreError::EmailInUse)));
+        assert_eq!(db.run(|c| business::find(c, db.keys(), t, made.id)).unwrap(), updated);
 
         // Owners: missing, of another tenant, or a business are all "identity_owner" not found.
         let foreign_owner = identity(db, other, person(9));

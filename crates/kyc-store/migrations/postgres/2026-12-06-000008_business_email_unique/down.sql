@@ -1,0 +1,1 @@
+DROP INDEX ux_business_identities_tenant_email;
