@@ -28,6 +28,9 @@ pub enum ApiError {
     Unauthorized,
     #[error("this API key's role may not do that")]
     Forbidden,
+    /// A route that exists, asked with a method it does not serve; `allow` lists those it does.
+    #[error("the route does not serve this method")]
+    MethodNotAllowed { allow: &'static str },
     /// A missing object, or one of another tenant: the same answer for both.
     #[error("{message}")]
     NotFound {
@@ -85,6 +88,7 @@ impl ApiError {
             Self::UnsupportedFileType => "unsupported_file_type",
             Self::PayloadTooLarge(_) => "payload_too_large",
             Self::RateLimited { .. } => "rate_limited",
+            Self::MethodNotAllowed { .. } => "method_not_allowed",
             Self::Unavailable => "service_unavailable",
             Self::Internal(_) => "internal_error",
         }
@@ -106,6 +110,9 @@ impl ApiError {
             Self::UnsupportedFileType => "Only JPEG and PNG images are accepted.".into(),
             Self::PayloadTooLarge(what) => (*what).into(),
             Self::RateLimited { .. } => "Too many requests for this API key; retry later.".into(),
+            Self::MethodNotAllowed { .. } => {
+                "This route does not serve that method; see the Allow header.".into()
+            }
             Self::Unavailable => "The service is not ready; retry later.".into(),
             Self::Internal(_) => "An internal error occurred.".into(),
         }
@@ -133,6 +140,7 @@ impl ResponseError for ApiError {
             Self::UnsupportedFileType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -151,8 +159,14 @@ impl ResponseError for ApiError {
             obj.insert("details".to_owned(), details.clone());
         }
         let mut response = HttpResponse::build(self.status_code());
-        if let Self::RateLimited { retry_after_secs } = self {
-            response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+        match self {
+            Self::RateLimited { retry_after_secs } => {
+                response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+            }
+            Self::MethodNotAllowed { allow } => {
+                response.insert_header((header::ALLOW, *allow));
+            }
+            _ => {}
         }
         response.json(json!({ "error": body }))
     }

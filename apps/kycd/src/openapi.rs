@@ -2,6 +2,8 @@
 //! `/openapi.json`, printed by `kycd openapi`, and committed as `docs/openapi.json`, which CI
 //! compares with the generated one.
 
+use std::sync::OnceLock;
+
 use utoipa::{
     Modify, OpenApi,
     openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
@@ -112,6 +114,61 @@ pub fn json() -> String {
         .unwrap_or_else(|_| "{}".to_owned());
     text.push('\n');
     text
+}
+
+/// A documented route: its path template split at `/`, and its methods as an `Allow` value.
+struct Route {
+    segments: Vec<String>,
+    allow: &'static str,
+}
+
+/// The documented routes, read once from the document itself.
+fn routes() -> &'static [Route] {
+    static ROUTES: OnceLock<Vec<Route>> = OnceLock::new();
+    ROUTES.get_or_init(|| {
+        const METHODS: [&str; 7] = ["get", "put", "post", "delete", "options", "head", "patch"];
+        let doc = ApiDoc::openapi();
+        doc.paths
+            .paths
+            .iter()
+            .filter_map(|(template, item)| {
+                let item = serde_json::to_value(item).ok()?;
+                let methods: Vec<String> = METHODS
+                    .iter()
+                    .filter(|m| item.get(**m).is_some())
+                    .map(|m| m.to_ascii_uppercase())
+                    .collect();
+                Some(Route {
+                    segments: template.split('/').map(str::to_owned).collect(),
+                    allow: Box::leak(methods.join(", ").into_boxed_str()),
+                })
+            })
+            .collect()
+    })
+}
+
+/// The `Allow` value of the documented route that `path` (a request path) names, preferring
+/// literal segments over `{parameters}`; `None` when no route has that shape.
+pub fn allowed_methods(path: &str) -> Option<&'static str> {
+    let segments: Vec<&str> = path.split('/').collect();
+    routes()
+        .iter()
+        .filter(|route| route.segments.len() == segments.len())
+        .filter_map(|route| {
+            let mut literal = 0;
+            for (template, given) in route.segments.iter().zip(&segments) {
+                if template.starts_with('{') && template.ends_with('}') && !given.is_empty() {
+                    continue;
+                }
+                if template != given {
+                    return None;
+                }
+                literal += 1;
+            }
+            Some((literal, route.allow))
+        })
+        .max_by_key(|(literal, _)| *literal)
+        .map(|(_, allow)| allow)
 }
 
 #[cfg(test)]

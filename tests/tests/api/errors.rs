@@ -1,7 +1,7 @@
 //! The error policy (SPEC §6): one shape everywhere, `x-request-id` on every response and in
 //! every error body, no internals in messages.
 
-use kycd_tests::{BASE, Method, TestApp, person_body, unique_email};
+use kycd_tests::{BASE, Backend, Method, Options, TestApp, person_body, unique_email};
 use serde_json::json;
 
 #[tokio::test]
@@ -71,32 +71,67 @@ async fn unknown_routes_have_the_error_shape() {
     }
 }
 
-/// A method a route does not serve is answered in the error shape too (404 or 405), never
-/// with an empty body.
+/// A route asked with a method it does not serve is `405 method_not_allowed` with `Allow`, in
+/// the error shape; sandbox routes outside sandbox mode stay `404` whatever the method.
 #[tokio::test]
-async fn unserved_methods_have_the_error_shape() {
+async fn unserved_methods_are_405_with_allow() {
     let app = TestApp::spawn().await;
     let (_, key) = app.tenant_with_key("acme");
     let id = uuid::Uuid::new_v4();
-    for (method, path) in [
-        (Method::PUT, format!("{BASE}/personal-identities/{id}")),
-        (Method::POST, format!("{BASE}/personal-identities/{id}")),
-        (Method::DELETE, format!("{BASE}/identity-containers/{id}")),
-        (Method::POST, "/health/live".to_owned()),
+    for (method, path, allow) in [
+        (
+            Method::PUT,
+            format!("{BASE}/personal-identities/{id}"),
+            "GET, DELETE, PATCH",
+        ),
+        (
+            Method::POST,
+            format!("{BASE}/personal-identities/{id}"),
+            "GET, DELETE, PATCH",
+        ),
+        (
+            Method::DELETE,
+            format!("{BASE}/identity-containers/{id}"),
+            "GET",
+        ),
+        (Method::DELETE, format!("{BASE}/personal-identities"), "GET"),
+        (
+            Method::GET,
+            format!("{BASE}/sandbox/personal-identities/{id}/simulate"),
+            "POST",
+        ),
+        (Method::POST, "/health/live".to_owned(), "GET"),
     ] {
         let res = app.request(method.clone(), &path, Some(&key), None).await;
-        assert!(
-            [404, 405].contains(&res.status),
-            "{method} {path}: {} {}",
-            res.status,
-            res.text
-        );
-        let code = if res.status == 405 {
-            "method_not_allowed"
-        } else {
-            "not_found"
-        };
-        res.assert_error(res.status, code);
+        res.assert_error(405, "method_not_allowed");
+        assert_eq!(res.header("allow"), Some(allow), "{method} {path}");
+    }
+    // A path that no route has is 404 whatever the method.
+    app.request(
+        Method::DELETE,
+        &format!("{BASE}/personal-identities/{id}/nothing"),
+        Some(&key),
+        None,
+    )
+    .await
+    .assert_error(404, "not_found");
+
+    let options = Options {
+        mode: kycd::cli::Mode::Production,
+        ..Options::default()
+    };
+    let production = TestApp::spawn_with(Backend::Sqlite, options).await.unwrap();
+    let (_, key) = production.tenant_with_key("acme");
+    for method in [Method::GET, Method::POST] {
+        production
+            .request(
+                method,
+                &format!("{BASE}/sandbox/personal-identities/{id}/simulate"),
+                Some(&key),
+                None,
+            )
+            .await
+            .assert_error(404, "not_found");
     }
 }
 

@@ -1,8 +1,8 @@
 //! Operations endpoints outside the base path: health probes and metrics.
 
-use actix_web::{HttpResponse, get, web};
+use actix_web::{HttpRequest, HttpResponse, get, web};
 
-use crate::{error::ApiError, metrics::Metrics};
+use crate::{error::ApiError, metrics::Metrics, routes::common::BASE};
 
 /// Liveness: the process is up and serving.
 #[utoipa::path(get, path = "/health/live", tag = "operations", responses((status = 200, description = "Alive")))]
@@ -20,9 +20,24 @@ pub async fn metrics(metrics: web::Data<Metrics>) -> HttpResponse {
         .body(metrics.render())
 }
 
-/// Any route we do not serve: the spec's error shape instead of an empty 404.
-pub async fn not_found() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::not_found("not_found", "No such route."))
+/// Any request no route served: `405` with `Allow` when the path is a documented route asked
+/// with another method, else `404`; both in the spec's error shape. Sandbox routes outside
+/// sandbox mode are `404` whatever the method (SPEC §7).
+pub async fn not_found(
+    req: HttpRequest,
+    state: web::Data<crate::state::AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let hidden = !state.sandbox()
+        && req
+            .path()
+            .strip_prefix(BASE)
+            .is_some_and(|p| p.starts_with("/sandbox/"));
+    match crate::openapi::allowed_methods(req.path()) {
+        Some(allow) if !hidden && !allow.split(", ").any(|m| m == req.method().as_str()) => {
+            Err(ApiError::MethodNotAllowed { allow })
+        }
+        _ => Err(ApiError::not_found("not_found", "No such route.")),
+    }
 }
 
 /// Readiness: the database answers.
