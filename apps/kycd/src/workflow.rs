@@ -140,23 +140,44 @@ fn verify(
     id: PersonalIdentityId,
     data: &PersonalData,
 ) -> Result<KycCheck, ApiError> {
-    let duplicate_ssn = match &data.ssn {
+    let duplicate_ssn = has_duplicate_ssn(conn, state, tenant, id, data)?;
+    Ok(check_of(state, id, data, duplicate_ssn))
+}
+
+/// Whether another identity of `tenant` holds the SSN of `data` (matched by keyed hash).
+fn has_duplicate_ssn(
+    conn: &mut DbConnection,
+    state: &AppState,
+    tenant: TenantId,
+    id: PersonalIdentityId,
+    data: &PersonalData,
+) -> Result<bool, ApiError> {
+    Ok(match &data.ssn {
         Some(ssn) => {
             !personal::ssn_duplicates(conn, state.db.keys(), tenant, ssn, Some(id), 1)?.is_empty()
         }
         None => false,
-    };
+    })
+}
+
+/// The configured verifier's check of `data`, given whether its SSN is a duplicate.
+fn check_of(
+    state: &AppState,
+    id: PersonalIdentityId,
+    data: &PersonalData,
+    duplicate_ssn: bool,
+) -> KycCheck {
     let context = VerifyContext {
         today: state.today(),
         duplicate_ssn,
     };
-    Ok(KycCheck {
+    KycCheck {
         id: kyc_model::CheckId::random(),
         identity_id: id,
         verifier: state.verifier.name().to_owned(),
         performed_at: state.now(),
         outcomes: state.verifier.verify(data, &context),
-    })
+    }
 }
 
 /// Stores a check of `identity` with its audit entry.
@@ -313,30 +334,70 @@ fn provided_fields(data: &PersonalData) -> Vec<&'static str> {
     fields
 }
 
+/// A new person with its first KYC check and the state it leads to, worked out before the write
+/// that stores it: the verifier (which may be a bureau's remote call) and the tier engine then
+/// run outside the store's write turn, and the identity is inserted once, in its final state.
+pub struct NewPerson {
+    id: PersonalIdentityId,
+    data: PersonalData,
+    check: KycCheck,
+    kyc: KycState,
+    review_reason: Option<ProcessReason>,
+}
+
+impl NewPerson {
+    /// Verifies and evaluates `data` as a new identity whose SSN no one else holds; the write
+    /// ([`create_person`]) looks for a holder and assesses again if it finds one.
+    pub fn prepare(state: &AppState, data: PersonalData) -> Self {
+        Self::assess(state, PersonalIdentityId::random(), data, false)
+    }
+
+    fn assess(
+        state: &AppState,
+        id: PersonalIdentityId,
+        data: PersonalData,
+        duplicate_ssn: bool,
+    ) -> Self {
+        let check = check_of(state, id, &data, duplicate_ssn);
+        let facts = Facts {
+            checks: std::slice::from_ref(&check),
+            ..Facts::new(&data)
+        };
+        let evaluation = kyc_tiers::evaluate(&facts, &state.policy, state.today());
+        let (kyc, review_reason) = (evaluation.kyc_state(), review_reason(&evaluation));
+        Self {
+            id,
+            data,
+            check,
+            kyc,
+            review_reason,
+        }
+    }
+}
+
 /// `POST /identity-containers`: a container, its person, the first KYC check and the state.
 pub fn create_person(
     conn: &mut DbConnection,
     state: &AppState,
     tenant: TenantId,
     actor: Actor,
-    data: PersonalData,
+    person: NewPerson,
 ) -> Result<(kyc_model::IdentityContainer, PersonalIdentity), ApiError> {
     let container = containers::create(conn, tenant)?;
-    let fields = provided_fields(&data);
-    // The first check and the state it leads to are known before the identity is stored, so
-    // it is stored once, in its final state.
-    let id = PersonalIdentityId::random();
-    let check = verify(conn, state, tenant, id, &data)?;
-    let prior = KycState::default();
-    let (kyc, review_reason) = {
-        let facts = Facts {
-            checks: std::slice::from_ref(&check),
-            ..Facts::new(&data)
-        }
-        .with_prior(&prior);
-        let evaluation = kyc_tiers::evaluate(&facts, &state.policy, state.today());
-        (evaluation.kyc_state(), review_reason(&evaluation))
+    // The SSN match runs inside the write, so two creates with one SSN cannot miss each other.
+    let person = if has_duplicate_ssn(conn, state, tenant, person.id, &person.data)? {
+        NewPerson::assess(state, person.id, person.data, true)
+    } else {
+        person
     };
+    let NewPerson {
+        id,
+        data,
+        check,
+        kyc,
+        review_reason,
+    } = person;
+    let fields = provided_fields(&data);
     let new = personal::NewPersonalIdentity {
         id,
         tenant_id: tenant,
@@ -360,7 +421,7 @@ pub fn create_person(
         json!({ "identityId": identity.id, "containerId": container.id, "type": "person" }),
     )?;
     record_check(conn, &identity, &check, actor)?;
-    announce_state(conn, &identity, &prior, review_reason, actor)?;
+    announce_state(conn, &identity, &KycState::default(), review_reason, actor)?;
     Ok((container, identity))
 }
 

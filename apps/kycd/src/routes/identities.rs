@@ -55,8 +55,9 @@ pub async fn create_container(
         let st = state.clone();
         let (tenant, actor) = (caller.tenant, caller.actor());
         let (container, identity) = blocking(move || {
+            let person = workflow::NewPerson::prepare(&st, data);
             st.db
-                .write(|conn| workflow::create_person(conn, &st, tenant, actor, data))
+                .write(|conn| workflow::create_person(conn, &st, tenant, actor, person))
         })
         .await?;
         let dto = ContainerDto::new(&container, Some(&identity), &[]);
