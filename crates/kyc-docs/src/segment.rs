@@ -1,7 +1,8 @@
 //! Finds the document in a small (about 300 px) version of the frame: Otsu threshold, the
 //! class that touches the frame border less is the document, holes (text, portrait, glare) are
 //! filled, the largest connected region is kept and must look like a card (big enough, nearly
-//! convex, not touching all four sides). Where it touches the frame border, it is cut off.
+//! convex, not touching all four sides). Where it touches the frame border, it is cut off; holes
+//! that the frame border cuts open (dark fields of a card crossing the frame) are filled too.
 
 /// The document region at the coarse scale.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -40,6 +41,10 @@ pub(crate) struct Segmenter {
     area: Vec<u64>,
     hull: Vec<(i64, i64)>,
     points: Vec<(i64, i64)>,
+    /// The hull's horizontal extent at each integer height.
+    extent: Vec<(f64, f64)>,
+    /// Per background component: lies within the hull.
+    pocket: Vec<bool>,
 }
 
 /// Runs of one class, row by row, labelled into 4-connected components with a union-find.
@@ -265,7 +270,24 @@ impl Segmenter {
                 }
             }
         }
-        // Filled document runs: the gaps between outside background runs.
+        self.fill((w, h));
+        let c = self.measure((w, h))?;
+        // A card that crosses the frame has its dark fields (text, portrait, stripes) cut by
+        // the frame border too, so they reach the border and look outside: left as notches,
+        // they hide the card's own edge on the border and lengthen its outline, and `contact`
+        // drops below the threshold (or the notched region is no longer card-shaped and the
+        // card is not located at all). A card is convex, and so is its part inside the frame:
+        // a background component lying entirely within the region's convex hull belongs to
+        // the card. Filling it only adds pixels inside the hull, so one pass is enough.
+        if c.contact > 0.0 && self.enclose_pockets((w, h)) {
+            self.fill((w, h));
+            return self.measure((w, h));
+        }
+        Some(c)
+    }
+
+    /// Filled document runs: the gaps between outside background runs, labelled.
+    fn fill(&mut self, (w, h): (usize, usize)) {
         self.fg.clear();
         for y in 0..h {
             let (bg, outside) = (self.bg.row(y), &self.outside);
@@ -300,8 +322,10 @@ impl Segmenter {
             self.fg.push_row(gaps);
         }
         self.fg.finish();
+    }
 
-        // The largest component.
+    /// Shape figures of the largest filled component; its convex hull is left in `hull`.
+    fn measure(&mut self, (w, h): (usize, usize)) -> Option<Candidate> {
         self.area.clear();
         self.area.resize(self.fg.parent.len(), 0);
         for &(a, b, l) in &self.fg.runs {
@@ -366,6 +390,53 @@ impl Segmenter {
             solidity: ratio(hull_area),
             rectangularity: ratio(rect_area),
         })
+    }
+
+    /// Marks as holes the outside background components that lie entirely within `hull`;
+    /// tells whether there was any.
+    fn enclose_pockets(&mut self, (_, h): (usize, usize)) -> bool {
+        // The hull's horizontal extent at every integer height 0..=h (pixel row y spans
+        // heights y to y + 1; hull vertices are pixel corners).
+        self.extent.clear();
+        self.extent
+            .resize(h + 1, (f64::INFINITY, f64::NEG_INFINITY));
+        let n = self.hull.len();
+        for i in 0..n {
+            let (p, q) = (self.hull[i], self.hull[(i + 1) % n]);
+            let (y0, y1) = (p.1.min(q.1).max(0), p.1.max(q.1).min(h as i64));
+            for y in y0..=y1 {
+                // A horizontal edge counts with both ends.
+                let (l, r) = if p.1 == q.1 {
+                    (p.0.min(q.0) as f64, p.0.max(q.0) as f64)
+                } else {
+                    let x = p.0 as f64 + (y - p.1) as f64 * (q.0 - p.0) as f64 / (q.1 - p.1) as f64;
+                    (x, x)
+                };
+                let e = &mut self.extent[y as usize];
+                *e = (e.0.min(l), e.1.max(r));
+            }
+        }
+        // A run covers [a, b] x [y, y + 1]: inside the convex hull when its four corners are.
+        const EPS: f64 = 1e-9;
+        self.pocket.clear();
+        self.pocket.extend_from_slice(&self.outside);
+        for y in 0..h {
+            let (top, bottom) = (self.extent[y], self.extent[y + 1]);
+            let (lo, hi) = (top.0.max(bottom.0) - EPS, top.1.min(bottom.1) + EPS);
+            for &(a, b, l) in self.bg.row(y) {
+                if (a as f64) < lo || (b as f64) > hi {
+                    self.pocket[l as usize] = false;
+                }
+            }
+        }
+        let mut any = false;
+        for (outside, &pocket) in self.outside.iter_mut().zip(&self.pocket) {
+            if pocket {
+                *outside = false;
+                any = true;
+            }
+        }
+        any
     }
 }
 
@@ -544,11 +615,52 @@ mod tests {
 
     #[test]
     fn card_crossing_the_frame_has_contact() {
-        let img = scene(200, 300, (60, 90, 260, 190), true);
+        let img = scene(200, 300, (60, 90, 260, 186), true);
         let d = Segmenter::default().locate(&img, (200, 300), BOUNDS);
         assert!(d.located);
-        // Right side cut: 100 of about 500 edges (text rows reaching the edge add notches).
-        assert!(d.contact > 0.1, "{}", d.contact);
+        // Right side cut: 96 of 2 x 140 + 2 x 96 edges. The text rows crossing the frame
+        // border are part of the card, not notches cut into it.
+        assert_eq!(d.contact, 96.0 / 472.0);
+        assert!(d.solidity > 0.99, "{}", d.solidity);
+    }
+
+    /// `img` (w x h) turned by one of four transforms that move its right side to another
+    /// side of the frame: as is, mirrored (left), transposed (bottom), transposed and mirrored
+    /// (top).
+    fn turned(img: &[f32], (w, h): (usize, usize), k: usize) -> (Vec<f32>, (usize, usize)) {
+        let (tw, th) = if k < 2 { (w, h) } else { (h, w) };
+        let out = (0..tw * th)
+            .map(|i| {
+                let (x, y) = (i % tw, i / tw);
+                let x = if k % 2 == 1 { tw - 1 - x } else { x };
+                let (sx, sy) = if k < 2 { (x, y) } else { (y, x) };
+                img[sy * w + sx]
+            })
+            .collect();
+        (out, (tw, th))
+    }
+
+    #[test]
+    fn dark_fields_cut_by_the_frame_are_part_of_the_card() {
+        // A light card crossing the right side with solid dark bars (text fields, a stripe)
+        // running from its middle out of the frame, as in a tester's photo that passed
+        // `cutoff`: the bars reach the frame border, so they used to count as background,
+        // notching the card, hiding most of its edge on the border and lengthening its outline.
+        let (w, h) = (200, 300);
+        let mut img = scene(w, h, (60, 90, 260, 186), true);
+        for y in 90..186 {
+            if (y - 90) % 10 >= 4 && y < 180 {
+                img[y * w + 130..(y + 1) * w].fill(30.0);
+            }
+        }
+        for k in 0..4 {
+            let (img, size) = turned(&img, (w, h), k);
+            let d = Segmenter::default().locate(&img, size, BOUNDS);
+            assert!(d.located, "{k}");
+            assert_eq!(d.contact, 96.0 / 472.0, "{k}");
+            assert!(d.solidity > 0.99, "{k}: {}", d.solidity);
+            assert_eq!(d.mask.iter().filter(|&&m| m == 1).count(), 140 * 96, "{k}");
+        }
     }
 
     #[test]

@@ -37,6 +37,10 @@ pub struct Scene {
     pub grey: bool,
     /// Threshold to pure black and white (a photocopy); implies grey.
     pub threshold: bool,
+    /// Draw the portrait on a dark backdrop and the text and MRZ lines as solid dark bars, as
+    /// on high-contrast or redacted cards: large dark areas that reach the card's edges and,
+    /// when the card crosses the frame, the frame border too.
+    pub solid_fields: bool,
 }
 
 impl Scene {
@@ -58,6 +62,7 @@ impl Scene {
             noise: 1.5,
             grey: false,
             threshold: false,
+            solid_fields: false,
         }
     }
 
@@ -201,7 +206,11 @@ impl Scene {
             if su * su + sv * sv < 1.0 {
                 return [60.0, 70.0, 80.0];
             }
-            return [200.0, 200.0, 196.0];
+            return if self.solid_fields {
+                [45.0, 50.0, 60.0]
+            } else {
+                [200.0, 200.0, 196.0]
+            };
         }
         // Text fields and MRZ: rows of glyph cells.
         let lines: [(f64, f64, f64, f64); 7] = [
@@ -218,7 +227,7 @@ impl Scene {
             if (left..right).contains(&u) && y >= top * ch && y < top * ch + gh {
                 let gx = (x - left * cw) / (gh * 0.7);
                 let gy = (y - top * ch) / gh;
-                if glyph(gx, gy, seed ^ (i as u64 + 1)) {
+                if self.solid_fields || glyph(gx, gy, seed ^ (i as u64 + 1)) {
                     return dark;
                 }
             }

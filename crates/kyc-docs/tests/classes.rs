@@ -190,6 +190,170 @@ fn card_crossing_the_frame_is_resubmitted_for_cutoff_only() {
     assert_eq!(a.verdict, Verdict::Pass, "{}", explain(&a));
 }
 
+/// `scene` with its card moved so that `share` of it (of its width for the left and right
+/// sides, of its height for the top and bottom) lies outside the frame, past `side`.
+fn crossing(mut scene: Scene, side: &str, share: f64) -> Scene {
+    let half_w = scene.card_width / 2.0;
+    let card_h = scene.card_width * f64::from(scene.width) * 54.0 / 85.6;
+    let half_h = card_h / f64::from(scene.height) / 2.0;
+    scene.centre = match side {
+        "right" => (1.0 - half_w + share * 2.0 * half_w, 0.5),
+        "left" => (half_w - share * 2.0 * half_w, 0.5),
+        "bottom" => (0.5, 1.0 - half_h + share * 2.0 * half_h),
+        _ => (0.5, half_h - share * 2.0 * half_h),
+    };
+    scene
+}
+
+#[test]
+fn card_with_dark_fields_crossing_any_side_is_resubmitted_for_cutoff() {
+    // Solid dark fields (portrait backdrop, text bars, MRZ) are cut by the frame border along
+    // with the card; they must not be mistaken for table and notch the card's outline.
+    let mut s = sharp();
+    s.solid_fields = true;
+    s.angle = 0.0;
+    // Inside with a margin: passes.
+    let a = check(&s.png());
+    assert_eq!(a.verdict, Verdict::Pass, "{}", explain(&a));
+    let mut missed = Vec::new();
+    // The card's top 14 % is a dark header band that the segmentation cannot tell from the
+    // table, so on the top side the cut must reach the light body.
+    for (side, shares) in [
+        ("right", &[0.05, 0.2, 0.35, 0.5][..]),
+        ("left", &[0.05, 0.2, 0.35, 0.5]),
+        ("bottom", &[0.05, 0.2, 0.35, 0.5]),
+        ("top", &[0.2, 0.35, 0.5]),
+    ] {
+        for &share in shares {
+            let a = check(&crossing(s.clone(), side, share).png());
+            let (_, measured, threshold) = measured(&a, QualityCode::Cutoff);
+            // Well above the threshold, not just across it.
+            if !a.metrics.document_located
+                || measured < 3.0 * threshold
+                || a.verdict != Verdict::Resubmit(vec![QualityCode::Cutoff])
+            {
+                missed.push(format!("{side} {share}: {}", explain(&a)));
+            }
+        }
+    }
+    assert!(missed.is_empty(), "{missed:#?}");
+}
+
+/// A black-box tester's photo (`gen.py`): a 1000x630 flat colour card, its top left corner
+/// at `at`, on a 1200x1800 dark striped table. The card has a dark blue header, a portrait,
+/// 14 solid dark text bars from its middle towards its right edge and a red stripe across it,
+/// so wherever it crosses the frame, dark fields reach the frame border.
+fn flat_card_photo(at: (i64, i64)) -> Vec<u8> {
+    let (w, h) = (1200i64, 1800i64);
+    let (cw, ch) = (1000i64, 630i64);
+    let mut seed = 0x2545_F491_4F6C_DD1Du64;
+    let mut next = |lo: i64, hi: i64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        lo + (seed % (hi - lo + 1) as u64) as i64
+    };
+    let mut px = vec![0u8; (w * h * 3) as usize];
+    for y in 0..h {
+        let c = if y % 3 == 0 { next(-15, 15) } else { 0 };
+        let table = [90 + c, 60 + c, 35 + c.div_euclid(2)].map(|v| v as u8);
+        for x in 0..w {
+            px[((y * w + x) * 3) as usize..][..3].copy_from_slice(&table);
+        }
+    }
+    let bars: Vec<i64> = (0..14).map(|_| next(cw / 6, cw * 4 / 10)).collect();
+    let inside = |x: i64, y: i64, (x0, y0, x1, y1): (i64, i64, i64, i64)| {
+        (x0..=x1).contains(&x) && (y0..=y1).contains(&y)
+    };
+    let card = |x: i64, y: i64| -> [u8; 3] {
+        let mut c = [225, 235, 245];
+        if y <= ch / 8 {
+            c = [30, 80, 170];
+        }
+        let portrait = (cw / 20, ch / 5, cw / 20 + cw / 3, ch / 5 + ch * 55 / 100);
+        if inside(x, y, portrait) {
+            c = [200, 150, 120];
+            let (ex0, ey0) = (cw / 20 + cw / 12, ch / 5 + ch / 12);
+            let (ex1, ey1) = (cw / 20 + cw / 4, ch / 5 + ch / 3);
+            let (u, v) = (
+                (2 * x - ex0 - ex1) as f64 / (ex1 - ex0) as f64,
+                (2 * y - ey0 - ey1) as f64 / (ey1 - ey0) as f64,
+            );
+            if u * u + v * v <= 1.0 {
+                c = [120, 80, 60];
+            }
+        }
+        for (i, &len) in bars.iter().enumerate() {
+            let y0 = ch / 5 + i as i64 * (ch * 5 / 100);
+            if inside(x, y, (cw / 2, y0, cw / 2 + len, y0 + ch * 2 / 100)) {
+                c = if (x - cw / 2) % 12 < 2 {
+                    [240, 240, 250]
+                } else {
+                    [20, 20, 40]
+                };
+            }
+        }
+        let stripe = (
+            cw / 20,
+            ch * 85 / 100,
+            cw - cw / 20,
+            ch * 85 / 100 + ch / 20,
+        );
+        if inside(x, y, stripe) {
+            c = [180, 30, 40];
+        }
+        c
+    };
+    for y in at.1.max(0)..(at.1 + ch).min(h) {
+        for x in at.0.max(0)..(at.0 + cw).min(w) {
+            px[((y * w + x) * 3) as usize..][..3].copy_from_slice(&card(x - at.0, y - at.1));
+        }
+    }
+    jpeg(w as u32, h as u32, &px, ExtendedColorType::Rgb8)
+}
+
+#[test]
+fn flat_card_crossing_the_frame_is_resubmitted_for_cutoff() {
+    // The tester's series: the card's right 0-30 % (x = 500: 300 px, both right corners) out of
+    // the frame used to measure 0.03-0.06 (passing at 500) as the bars reaching the border
+    // notched the card; then the other sides and a corner.
+    let crossing = [
+        (300, 700),
+        (450, 700),
+        (500, 700),
+        (550, 700),
+        (600, 700),
+        (700, 700),
+        (800, 700),
+        (-100, 700),
+        (-300, 700),
+        (-500, 700),
+        (100, -100),
+        (100, -200),
+        (100, -300),
+        (100, 1300),
+        (100, 1400),
+        (100, 1500),
+        (500, 1500),
+        (-300, -200),
+    ];
+    let mut missed = Vec::new();
+    for at in crossing {
+        let a = check(&flat_card_photo(at));
+        let (passed, measured, threshold) = measured(&a, QualityCode::Cutoff);
+        if !a.metrics.document_located || passed || measured < 3.0 * threshold {
+            missed.push(format!("{at:?}: {}", explain(&a)));
+        }
+    }
+    assert!(missed.is_empty(), "{missed:#?}");
+    // Inside, 100 px and 20 px from the nearest side: passes.
+    for at in [(100, 585), (180, 700), (20, 1150)] {
+        let a = check(&flat_card_photo(at));
+        assert_eq!(a.verdict, Verdict::Pass, "{at:?}: {}", explain(&a));
+        assert_eq!(measured(&a, QualityCode::Cutoff).1, 0.0, "{at:?}");
+    }
+}
+
 #[test]
 fn grey_scans_and_photocopies_are_rejected() {
     let mut grey = sharp();
