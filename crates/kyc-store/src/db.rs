@@ -143,6 +143,22 @@ impl Db {
         transaction(&mut conn, f)
     }
 
+    /// [`Db::write`] for a unit that owns what it uses, as the server's hot paths do. SQLite: it
+    /// runs on the writer thread, back to back with the other owned units queued at the time,
+    /// so that no thread switch separates them (see `group_commit.rs`); this thread waits for
+    /// the result. PostgreSQL: exactly [`Db::write`].
+    pub fn write_owned<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        match &self.writer {
+            Some(writer) => writer.write_owned(f),
+            None => self.write(f),
+        }
+    }
+
     /// SQLite: `(units of work written, transactions committed or rolled back)` since the store
     /// opened; their ratio is the mean number of units per commit. `None` on PostgreSQL.
     pub fn group_commit_stats(&self) -> Option<(u64, u64)> {

@@ -56,8 +56,8 @@ pub async fn create_container(
         let (tenant, actor) = (caller.tenant, caller.actor());
         let (container, identity) = blocking(move || {
             let person = workflow::NewPerson::prepare(&st, data);
-            st.db
-                .write(|conn| workflow::create_person(conn, &st, tenant, actor, person))
+            let db = st.db.clone();
+            db.write_owned(move |conn| workflow::create_person(conn, &st, tenant, actor, person))
         })
         .await?;
         let dto = ContainerDto::new(&container, Some(&identity), &[]);
