@@ -559,6 +559,10 @@ pub struct KycSessionRequestDto {
     #[serde(rename = "type")]
     pub kind: String,
     pub redirect_uri: Option<String>,
+    /// Type `import` only, optional: seed 002's `input` (the media the provider verified, in the
+    /// provider's own file store). Must be an object; accepted and not used.
+    #[schema(value_type = Option<Object>)]
+    pub input: Option<serde_json::Value>,
     /// The provider's verified result (type `import` only): `{provider, document {type, number,
     /// country, expiresAt}, person {givenName, familyName, birthdate, gender, address}, verifiedAt}`.
     #[schema(value_type = Option<Object>)]
