@@ -300,8 +300,9 @@ impl GroupCommit {
         let lost = || StoreError::Internal {
             reason: "the SQLite writer thread did not run the write",
         };
-        if jobs.send(job).is_err() {
-            return Err(lost().into());
+        if let Err(mpsc::SendError(job)) = jobs.send(job) {
+            // The writer thread is gone (it never should): take a turn on this thread instead.
+            self.run_jobs(vec![job]);
         }
         match result.recv() {
             Ok(Ran::Returned(result)) => result,
