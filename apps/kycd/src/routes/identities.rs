@@ -147,10 +147,12 @@ pub async fn patch_person(
     let patch = kyc_rules::parse_personal_patch(&json_body(&body)?)?;
     let (tenant, actor) = (caller.tenant, caller.actor());
     let st = state.clone();
+    let patch = std::sync::Arc::new(patch);
     let identity = blocking(move || {
         retry_conflicts(expected.is_some(), || {
-            st.db.write(|conn| {
-                workflow::patch_person(conn, &st, tenant, actor, id, &patch, expected)
+            let (state, patch) = (st.clone(), patch.clone());
+            st.db.write_owned(move |conn| {
+                workflow::patch_person(conn, &state, tenant, actor, id, &patch, expected)
             })
         })
     })
