@@ -493,6 +493,35 @@ mod tests {
         gc.lock().queue.len()
     }
 
+    /// A store in a fresh directory (kept alive by the returned guard).
+    fn store(busy_timeout: Duration) -> (tempfile::TempDir, Arc<GroupCommit>) {
+        let dir = tempfile::tempdir().unwrap();
+        let url =
+            DbUrl::parse(&format!("sqlite://{}", dir.path().join("gc.db").display())).unwrap();
+        let gc = Arc::new(GroupCommit::new(url, busy_timeout).unwrap());
+        (dir, gc)
+    }
+
+    /// A writer that holds the connection until the returned sender is used.
+    type Holder = (thread::JoinHandle<Result<(), StoreError>>, mpsc::Sender<()>);
+
+    fn hold_connection(gc: &Arc<GroupCommit>) -> Holder {
+        let (release, hold) = mpsc::channel::<()>();
+        let started = Arc::new(Barrier::new(2));
+        let holder = {
+            let (gc, started) = (Arc::clone(gc), Arc::clone(&started));
+            thread::spawn(move || {
+                gc.write(|_| {
+                    started.wait();
+                    hold.recv().unwrap();
+                    Ok::<_, StoreError>(())
+                })
+            })
+        };
+        started.wait();
+        (holder, release)
+    }
+
     /// Waits (bounded) until `n` writers are queued.
     fn until_queued(gc: &GroupCommit, n: usize) {
         let deadline = Instant::now() + Duration::from_secs(10);
@@ -504,26 +533,10 @@ mod tests {
 
     #[test]
     fn writers_take_turns_in_arrival_order() {
-        let dir = tempfile::tempdir().unwrap();
-        let url =
-            DbUrl::parse(&format!("sqlite://{}", dir.path().join("gc.db").display())).unwrap();
-        let gc = Arc::new(GroupCommit::new(url, Duration::from_secs(30)).unwrap());
+        let (_dir, gc) = store(Duration::from_secs(30));
         let order = Arc::new(Mutex::new(Vec::new()));
-        let (release, hold) = mpsc::channel::<()>();
-        let started = Arc::new(Barrier::new(2));
-
         // The first writer holds the connection until every other writer has queued.
-        let first = {
-            let (gc, started) = (Arc::clone(&gc), Arc::clone(&started));
-            thread::spawn(move || {
-                gc.write(|_| {
-                    started.wait();
-                    hold.recv().unwrap();
-                    Ok::<_, StoreError>(())
-                })
-            })
-        };
-        started.wait();
+        let (first, release) = hold_connection(&gc);
         let writers: Vec<_> = (0..6)
             .map(|i| {
                 let (gc2, order) = (Arc::clone(&gc), Arc::clone(&order));
@@ -557,26 +570,11 @@ mod tests {
             #[diesel(sql_type = BigInt)]
             n: i64,
         }
-        let dir = tempfile::tempdir().unwrap();
-        let url =
-            DbUrl::parse(&format!("sqlite://{}", dir.path().join("gc.db").display())).unwrap();
-        let gc = Arc::new(GroupCommit::new(url, Duration::from_secs(30)).unwrap());
+        let (_dir, gc) = store(Duration::from_secs(30));
         gc.write(|c| Ok::<_, StoreError>(c.batch_execute("CREATE TABLE t (n INTEGER NOT NULL)")?))
             .unwrap();
-        let (release, hold) = mpsc::channel::<()>();
-        let started = Arc::new(Barrier::new(2));
         // A borrowed writer holds the connection while the owned units queue.
-        let first = {
-            let (gc, started) = (Arc::clone(&gc), Arc::clone(&started));
-            thread::spawn(move || {
-                gc.write(|_| {
-                    started.wait();
-                    hold.recv().unwrap();
-                    Ok::<_, StoreError>(())
-                })
-            })
-        };
-        started.wait();
+        let (first, release) = hold_connection(&gc);
         let owned: Vec<_> = (0..8_i64)
             .map(|i| {
                 let gc = Arc::clone(&gc);
@@ -633,10 +631,7 @@ mod tests {
 
     #[test]
     fn a_writer_that_waits_past_the_busy_timeout_leaves_the_queue() {
-        let dir = tempfile::tempdir().unwrap();
-        let url =
-            DbUrl::parse(&format!("sqlite://{}", dir.path().join("gc.db").display())).unwrap();
-        let gc = GroupCommit::new(url, Duration::from_millis(50)).unwrap();
+        let (_dir, gc) = store(Duration::from_millis(50));
         gc.lock().in_use = true;
         assert!(gc.take_turn().is_none());
         assert_eq!(queue_len(&gc), 0);
