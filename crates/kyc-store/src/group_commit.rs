@@ -297,9 +297,6 @@ impl GroupCommit {
             });
             (clean, finish)
         });
-        let lost = || StoreError::Internal {
-            reason: "the SQLite writer thread did not run the write",
-        };
         if let Err(mpsc::SendError(job)) = jobs.send(job) {
             // The writer thread is gone (it never should): take a turn on this thread instead.
             self.run_jobs(vec![job]);
@@ -308,7 +305,10 @@ impl GroupCommit {
             Ok(Ran::Returned(result)) => result,
             Ok(Ran::Panicked(payload)) => resume_unwind(payload),
             // The job was dropped unrun: its turn or its batch failed (logged by the thread).
-            Err(_) => Err(lost().into()),
+            Err(_) => Err(StoreError::Internal {
+                reason: "the SQLite writer thread did not run the write",
+            }
+            .into()),
         }
     }
 
