@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::{
     RulesError,
-    fields::address,
+    fields::{address, phone},
     json::{Ctx, Obj, raw_text, text},
 };
 
@@ -48,7 +48,7 @@ pub fn parse_business_create(body: &Value) -> Result<BusinessData, RulesError> {
         let c = &mut ctx;
         let legal_name = obj.get(c, "legalName", text(LegalName::parse)).required(c);
         let email = obj.get(c, "email", text(Email::parse)).required(c);
-        let phone = obj.get(c, "phone", text(Phone::parse)).required(c);
+        let phone = obj.get(c, "phone", text(phone)).required(c);
         let address = obj.get(c, "address", address).required(c);
         let formation_region = obj
             .get(c, "formationRegion", text(FormationRegion::parse))
@@ -144,7 +144,7 @@ pub fn parse_business_patch(body: &Value) -> Result<BusinessPatch, RulesError> {
                 .get(c, "legalName", text(LegalName::parse))
                 .patch_required(c),
             email: obj.get(c, "email", text(Email::parse)).patch_required(c),
-            phone: obj.get(c, "phone", text(Phone::parse)).patch_required(c),
+            phone: obj.get(c, "phone", text(phone)).patch_required(c),
             address: obj.get(c, "address", address).patch_required(c),
             tax_id,
             formation_region,

@@ -1,12 +1,20 @@
 //! Parsers for the composite fields shared by persons and companies.
 
 use kyc_model::{
-    Address, AddressLine, AddressRegion, CountryCode, DueDiligence, Gender, PostalCode, ShortText,
-    UsState, UsZip,
+    Address, AddressLine, AddressRegion, CountryCode, DueDiligence, Gender, ModelError, Phone,
+    PostalCode, ShortText, UsState, UsZip,
 };
 use serde_json::Value;
 
 use crate::json::{Ctx, Obj, raw_text, text};
+
+/// An input phone number: E.164, and possible for its country (SPEC §3). The second rule is
+/// applied to input only (see [`Phone`]).
+pub(crate) fn phone(raw: &str) -> Result<Phone, ModelError> {
+    let phone = Phone::parse(raw)?;
+    phone.check_possible()?;
+    Ok(phone)
+}
 
 /// The wire keys of an address.
 pub(crate) const ADDRESS_KEYS: [&str; 6] = [

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::{
     RulesError,
-    fields::{address, due_diligence, gender},
+    fields::{address, due_diligence, gender, phone},
     json::{Ctx, Obj, text},
 };
 
@@ -52,7 +52,7 @@ pub fn parse_personal_create(body: &Value) -> Result<PersonalData, RulesError> {
         let middle_name = obj.get(c, "middleName", text(PersonName::parse)).optional();
         let last_name = obj.get(c, "lastName", text(PersonName::parse)).required(c);
         let email = obj.get(c, "email", text(Email::parse)).required(c);
-        let phone = obj.get(c, "phone", text(Phone::parse)).required(c);
+        let phone = obj.get(c, "phone", text(phone)).required(c);
         let address = obj.get(c, "address", address).optional();
         let date_of_birth = obj
             .get(c, "dateOfBirth", text(DateOfBirth::parse))
@@ -112,7 +112,7 @@ pub fn parse_personal_patch(body: &Value) -> Result<PersonalPatch, RulesError> {
             middle_name: name(c, "middleName").patch_optional(),
             last_name: name(c, "lastName").patch_required(c),
             email: obj.get(c, "email", text(Email::parse)).patch_required(c),
-            phone: obj.get(c, "phone", text(Phone::parse)).patch_required(c),
+            phone: obj.get(c, "phone", text(phone)).patch_required(c),
             address: obj.get(c, "address", address).patch_optional(),
             date_of_birth: obj
                 .get(c, "dateOfBirth", text(DateOfBirth::parse))
