@@ -346,6 +346,9 @@ pub struct ErrorDetail {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct QualityCheckDto {
+    /// The image checked: `front` or `back`.
+    #[schema(example = "front")]
+    pub side: String,
     /// `resolution`, `blur`, `glare`, `exposure`, `cutoff` or `monochrome`.
     #[schema(example = "blur")]
     pub code: String,
@@ -360,9 +363,10 @@ pub struct QualityCheckDto {
     pub detail: Option<String>,
 }
 
-impl From<&kyc_model::QualityCheck> for QualityCheckDto {
-    fn from(c: &kyc_model::QualityCheck) -> Self {
+impl QualityCheckDto {
+    fn new(side: &str, c: &kyc_model::QualityCheck) -> Self {
         Self {
+            side: side.to_owned(),
             code: c.code.as_str().to_owned(),
             passed: c.passed,
             measured: c.measured,
@@ -371,15 +375,6 @@ impl From<&kyc_model::QualityCheck> for QualityCheckDto {
             detail: c.detail.clone(),
         }
     }
-}
-
-/// The quality checks of each side of a document.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct DocumentChecksDto {
-    pub front: Vec<QualityCheckDto>,
-    /// Absent when no back image was uploaded.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub back: Option<Vec<QualityCheckDto>>,
 }
 
 /// The identity's KYC standing after an upload: what the document changed.
@@ -410,7 +405,7 @@ impl From<&PersonalIdentity> for IdentitySummaryDto {
 }
 
 /// An uploaded proof-of-identity document: its status (seed 000), why, and the quality checks
-/// of each side. The images themselves are fetched through a presigned URL.
+/// of its images. The images themselves are fetched through a presigned URL.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DocumentDto {
@@ -428,7 +423,9 @@ pub struct DocumentDto {
     /// (`expired-document`, `fraud`).
     #[schema(example = json!([]))]
     pub reasons: Vec<String>,
-    pub checks: DocumentChecksDto,
+    /// Every quality check, front first and then back (when a back image was uploaded), each in
+    /// the order resolution, blur, glare, exposure, cutoff, monochrome.
+    pub checks: Vec<QualityCheckDto>,
     pub created_at: String,
     pub updated_at: String,
     /// The identity after the upload (upload responses only).
@@ -455,19 +452,23 @@ impl DocumentDto {
         if let Some(reason) = reason {
             reasons.push(reason.as_str().to_owned());
         }
-        let checks = |list: &[kyc_model::QualityCheck]| -> Vec<QualityCheckDto> {
-            list.iter().map(QualityCheckDto::from).collect()
-        };
+        let checks = doc
+            .front_checks
+            .iter()
+            .map(|c| QualityCheckDto::new("front", c))
+            .chain(
+                doc.back_checks
+                    .iter()
+                    .map(|c| QualityCheckDto::new("back", c)),
+            )
+            .collect();
         Self {
             id: doc.id.to_string(),
             identity_id: doc.identity_id.to_string(),
             doc_type: doc.doc_type.as_str().to_owned(),
             status: doc.status.as_str().to_owned(),
             reasons,
-            checks: DocumentChecksDto {
-                front: checks(&doc.front_checks),
-                back: (!doc.back_checks.is_empty()).then(|| checks(&doc.back_checks)),
-            },
+            checks,
             created_at: rfc3339(doc.created_at),
             updated_at: rfc3339(doc.updated_at),
             identity: None,

@@ -64,7 +64,6 @@ use crate::{dto, routes};
         dto::KycSessionDto,
         dto::ImportResultDto,
         dto::QualityCheckDto,
-        dto::DocumentChecksDto,
         dto::IdentitySummaryDto,
         dto::DocumentDto,
         dto::DocumentListDto,
