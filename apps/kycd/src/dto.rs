@@ -556,7 +556,9 @@ pub struct SimulateRequest {
 pub struct KycSessionRequestDto {
     /// A personal identity id, or `usr-` followed by it (40 characters).
     pub user_id: String,
-    /// `full`, `shipping`, `rfi` or `import`.
+    /// `full` (everything the products still need, documents included), `shipping` (a shipping
+    /// address only), `rfi` (a request for information: what is missing plus a proof of
+    /// address) or `import` (a provider's verified result, in `output`).
     #[serde(rename = "type")]
     pub kind: String,
     pub redirect_uri: Option<String>,

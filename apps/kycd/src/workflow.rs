@@ -906,7 +906,9 @@ pub fn start_session(
             };
             missing_documents.clear();
         }
-        KycSessionType::Rfi if missing_data.is_empty() && missing_documents.is_empty() => {
+        // Seed 004: a request for information, "for instance a proof of address", on top of
+        // whatever else is missing (a reviewer's request included).
+        KycSessionType::Rfi if !missing_documents.contains(&MissingDocument::ProofOfAddress) => {
             missing_documents.push(MissingDocument::ProofOfAddress);
         }
         KycSessionType::Full | KycSessionType::Rfi | KycSessionType::Import => {}

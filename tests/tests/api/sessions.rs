@@ -40,9 +40,17 @@ both_backends! {
         assert_eq!(shipping.json["missingData"], json!(["address"]));
         assert_eq!(shipping.json["missingDocuments"], json!([]));
 
+        // A request for information asks for a proof of address on top of what is missing.
+        let rfi = app.start_session(&key, &json!({ "userId": id, "type": "rfi" })).await;
+        rfi.assert_status(200);
+        assert_eq!(rfi.json["type"], "rfi");
+        assert_eq!(rfi.json["status"], "requires-data");
+        assert_eq!(rfi.json["missingDocuments"], json!(["proofOfId", "proofOfAddress"]));
+        assert_eq!(rfi.json["missingData"], full.json["missingData"]);
+
         let events = app.get_events(&key, id).await;
         let started = events.json["data"].as_array().unwrap().iter().filter(|e| e["action"] == "kyc_session_started").count();
-        assert_eq!(started, 2, "{}", events.text);
+        assert_eq!(started, 3, "{}", events.text);
 
         // Another tenant's person does not exist here.
         app.start_session(&key_b, &json!({ "userId": id, "type": "full" }))
