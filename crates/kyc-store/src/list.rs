@@ -33,6 +33,8 @@ pub enum FilterField {
     Email,
     FirstName,
     LastName,
+    /// The first or the last name (seed 001's `filter[name]`).
+    Name,
     KycLevel,
     ReviewStatus,
     Blocked,
@@ -41,11 +43,12 @@ pub enum FilterField {
 
 impl FilterField {
     /// Every filterable field.
-    pub const ALL: [Self; 8] = [
+    pub const ALL: [Self; 9] = [
         Self::Id,
         Self::Email,
         Self::FirstName,
         Self::LastName,
+        Self::Name,
         Self::KycLevel,
         Self::ReviewStatus,
         Self::Blocked,
@@ -59,6 +62,7 @@ impl FilterField {
             Self::Email => "email",
             Self::FirstName => "firstName",
             Self::LastName => "lastName",
+            Self::Name => "name",
             Self::KycLevel => "kycLevel",
             Self::ReviewStatus => "reviewStatus",
             Self::Blocked => "blocked",
@@ -73,7 +77,10 @@ impl FilterField {
 
     /// Whether `like:` applies (free-text fields only).
     pub const fn supports_like(self) -> bool {
-        matches!(self, Self::Email | Self::FirstName | Self::LastName)
+        matches!(
+            self,
+            Self::Email | Self::FirstName | Self::LastName | Self::Name
+        )
     }
 
     /// Checks one value and returns its stored form (emails lowercased, levels and statuses
@@ -93,7 +100,7 @@ impl FilterField {
             Self::Email => Email::parse(raw)
                 .map(|e| e.as_str().to_owned())
                 .map_err(|_| "must be an email address"),
-            Self::FirstName | Self::LastName => {
+            Self::FirstName | Self::LastName | Self::Name => {
                 if (1..=100).contains(&raw.chars().count()) {
                     Ok(raw.to_owned())
                 } else {

@@ -636,6 +636,27 @@ fn filtered(
     let mut q = live_boxed(tenant);
     for f in &query.filters {
         q = match (f.field, &f.op) {
+            (FilterField::Name, FilterOp::Like(needle)) => q.filter(
+                dialect::contains_ignoring_case(backend, "first_name", needle).or(
+                    dialect::contains_ignoring_case(backend, "last_name", needle),
+                ),
+            ),
+            (FilterField::Name, op) => {
+                let (first, last) = (
+                    p::first_name.assume_not_null(),
+                    p::last_name.assume_not_null(),
+                );
+                match op {
+                    FilterOp::Eq(v) => q.filter(first.eq(v.clone()).or(last.eq(v.clone()))),
+                    FilterOp::In(vs) => {
+                        q.filter(first.eq_any(vs.clone()).or(last.eq_any(vs.clone())))
+                    }
+                    FilterOp::NotIn(vs) => {
+                        q.filter(first.ne_all(vs.clone()).and(last.ne_all(vs.clone())))
+                    }
+                    FilterOp::Like(_) => q,
+                }
+            }
             (field, FilterOp::Like(needle)) => q.filter(dialect::contains_ignoring_case(
                 backend,
                 like_column(field),
@@ -693,7 +714,7 @@ fn text_filter(
         FilterField::Email => apply!(p::email.assume_not_null()),
         FilterField::FirstName => apply!(p::first_name.assume_not_null()),
         FilterField::LastName => apply!(p::last_name.assume_not_null()),
-        FilterField::Blocked => q,
+        FilterField::Name | FilterField::Blocked => q,
     }
 }
 

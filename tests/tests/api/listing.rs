@@ -91,6 +91,14 @@ both_backends! {
         assert_eq!(ids(&app.list_people(&key, "filter[email]=like:list.example").await).len(), 5);
         assert_eq!(ids(&app.list_people(&key, "filter[email]=like:nobody").await), Vec::<String>::new());
         assert_eq!(ids(&app.list_people(&key, "filter[firstName]=like:ali").await), vec![id(0)]);
+        // Seed 001's `name`: the first or the last name.
+        assert_eq!(ids(&app.list_people(&key, "filter[name]=Alice").await), vec![id(0)]);
+        assert_eq!(ids(&app.list_people(&key, "filter[name]=Doe").await).len(), 5);
+        assert_eq!(ids(&app.list_people(&key, "filter[name]=like:ali").await), vec![id(0)]);
+        assert_eq!(ids(&app.list_people(&key, "filter[name]=like:OE").await).len(), 5);
+        assert_eq!(sorted(ids(&app.list_people(&key, "filter[name]=in:Bob,Carol").await)), sorted(vec![id(1), id(2)]));
+        assert_eq!(ids(&app.list_people(&key, "filter[name]=nin:Bob,Doe").await), Vec::<String>::new());
+        assert_eq!(ids(&app.list_people(&key, "filter[name]=nin:Bob,Carol").await).len(), 3);
         assert_eq!(sorted(ids(&app.list_people(&key, "filter[kycLevel]=L1").await)), sorted(vec![id(3), id(4)]));
         assert_eq!(sorted(ids(&app.list_people(&key, "filter[kycLevel]=in:L0,L1").await)), all_ids);
         assert_eq!(sorted(ids(&app.list_people(&key, "filter[kycLevel]=in:L1,L2").await)), sorted(vec![id(3), id(4)]));
