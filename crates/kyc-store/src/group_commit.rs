@@ -69,6 +69,11 @@ type Outcome = Arc<OnceLock<Result<(), StoreError>>>;
 type Job = Box<dyn FnOnce(&mut DbConnection) -> (bool, Finish) + Send>;
 type Finish = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
 
+thread_local! {
+    /// Set on the writer thread, where an owned unit must not wait for the writer thread.
+    static ON_WRITER_THREAD: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 /// The writer connection and its queue (one per [`crate::Db`] on SQLite).
 pub(crate) struct GroupCommit {
     url: DbUrl,
@@ -279,8 +284,11 @@ impl GroupCommit {
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
     {
-        let Some(jobs) = self.writer_thread() else {
-            return self.write(f);
+        // A write inside an owned unit would wait for its own thread forever; as a nested
+        // `write` it ends in an error after the busy timeout instead.
+        let jobs = match self.writer_thread() {
+            Some(jobs) if !ON_WRITER_THREAD.get() => jobs,
+            _ => return self.write(f),
         };
         let (done, result) = mpsc::sync_channel::<Ran<T, E>>(1);
         // The unit's log lines stay in the caller's span (its request).
@@ -321,6 +329,7 @@ impl GroupCommit {
                 thread::Builder::new()
                     .name("kyc-store-writer".into())
                     .spawn(move || {
+                        ON_WRITER_THREAD.set(true);
                         // Ends when the store is dropped (the sender with it).
                         while let Ok(first) = queue.recv() {
                             let mut batch = vec![first];
@@ -627,6 +636,16 @@ mod tests {
             "{batches_before} -> {batches}"
         );
         assert_eq!(units, 1 + 1 + 8 + 1);
+    }
+
+    #[test]
+    fn a_write_nested_in_an_owned_unit_fails_instead_of_hanging() {
+        let (_dir, gc) = store(Duration::from_millis(50));
+        let inner = Arc::clone(&gc);
+        let nested = gc.write_owned(move |_| {
+            Ok::<_, StoreError>(inner.write_owned(|_| Ok::<_, StoreError>(())).is_err())
+        });
+        assert_eq!(nested.ok(), Some(true));
     }
 
     #[test]
