@@ -13,6 +13,10 @@ pub struct Cli {
     /// What to do; `serve` when omitted.
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// `serve`'s settings when no subcommand is given (`kycd --bind ...` serves); ignored by
+    /// the subcommands (`kycd serve` has its own).
+    #[command(flatten)]
+    pub serve: ServeArgs,
 }
 
 /// Settings shared by every command.
@@ -21,7 +25,9 @@ pub struct GlobalArgs {
     /// Directory for the SQLite database and the generated development key.
     #[arg(long, env = "KYCD_DATA_DIR", default_value = "./data", global = true)]
     pub data_dir: PathBuf,
-    /// `sqlite://<path>` or `postgres://...`; defaults to `sqlite://<data dir>/kycd.db`.
+    /// `sqlite://<path>` or `postgres://...`; defaults to `sqlite://<data dir>/kycd.db`. The
+    /// binary also reads `DATABASE_URL` (SPEC §9) when neither this flag nor
+    /// `KYCD_DATABASE_URL` is given.
     #[arg(long, env = "KYCD_DATABASE_URL", global = true)]
     pub database_url: Option<String>,
     /// `sandbox` exposes the simulate route and magic values; `production` hides them.
@@ -145,19 +151,12 @@ impl Default for ReviewArgs {
     }
 }
 
-/// `ServeArgs` alone, to read the serve settings from the environment when no subcommand is
-/// given (`kycd` with no arguments serves).
+/// `ServeArgs` alone, for tests of its defaults.
+#[cfg(test)]
 #[derive(Debug, Parser)]
 struct ServeOnly {
     #[command(flatten)]
     serve: ServeArgs,
-}
-
-impl ServeArgs {
-    /// The serve settings from `KYCD_*` variables and defaults.
-    pub fn from_env() -> Result<Self, clap::Error> {
-        ServeOnly::try_parse_from(["kycd"]).map(|s| s.serve)
-    }
 }
 
 impl Default for ServeArgs {
@@ -246,6 +245,22 @@ mod tests {
         let cli = Cli::try_parse_from(["kycd"]).unwrap();
         assert!(cli.command.is_none());
         assert_eq!(cli.global.mode, Mode::Sandbox);
+        // Serve's flags work without the word `serve`, and with it.
+        let bare =
+            Cli::try_parse_from(["kycd", "--bind", "127.0.0.1:9", "--data-dir", "d"]).unwrap();
+        assert!(bare.command.is_none());
+        assert_eq!(bare.serve.bind, SocketAddr::from(([127, 0, 0, 1], 9)));
+        let explicit = Cli::try_parse_from(["kycd", "serve", "--bind", "127.0.0.1:9"]).unwrap();
+        assert!(matches!(explicit.command, Some(Command::Serve(s)) if s.bind.port() == 9));
+        // Settings shared by every command go before or after the subcommand.
+        for args in [
+            ["kycd", "--data-dir", "d", "migrate"],
+            ["kycd", "migrate", "--data-dir", "d"],
+        ] {
+            let cli = Cli::try_parse_from(args).unwrap();
+            assert!(matches!(cli.command, Some(Command::Migrate)));
+            assert_eq!(cli.global.data_dir, PathBuf::from("d"));
+        }
     }
 
     #[test]

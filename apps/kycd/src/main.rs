@@ -21,13 +21,14 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<(), StartError> {
-    let global = cli.global;
-    let command = match cli.command {
-        Some(command) => command,
-        None => {
-            Command::Serve(ServeArgs::from_env().map_err(|e| StartError::Config(e.to_string()))?)
-        }
-    };
+    let mut global = cli.global;
+    // SPEC §9 names `DATABASE_URL`; `KYCD_DATABASE_URL` (or the flag) wins when both are set.
+    if global.database_url.is_none() {
+        global.database_url = std::env::var("DATABASE_URL")
+            .ok()
+            .filter(|url| !url.is_empty());
+    }
+    let command = cli.command.unwrap_or(Command::Serve(cli.serve));
     match command {
         Command::Serve(serve) => serve_forever(&global, &serve),
         Command::Migrate => {

@@ -41,6 +41,9 @@ impl Default for DbOptions {
     }
 }
 
+/// Longest [`Db::ping`] waits for a connection.
+const PING_TIMEOUT: Duration = Duration::from_secs(1);
+
 /// The store: cheap to clone (the pool and keyring are shared), `Send + Sync`.
 #[derive(Clone)]
 pub struct Db {
@@ -168,7 +171,9 @@ impl Db {
     /// Checks that a connection can be had and answers (readiness probe).
     pub fn ping(&self) -> Result<(), StoreError> {
         use diesel::r2d2::R2D2Connection;
-        let mut conn = self.pool.get()?;
+        // A probe answers within its caller's patience (a Kubernetes probe waits 1 s by
+        // default), not after the pool's checkout timeout.
+        let mut conn = self.pool.get_timeout(PING_TIMEOUT)?;
         conn.ping()?;
         Ok(())
     }
