@@ -682,7 +682,7 @@ fn filtered(
 }
 
 /// The SQL name of a column that `like:` applies to; `FilterField::supports_like` guarantees
-/// one of these three.
+/// one of these three (`name`, which spans two columns, is handled in [`filtered`]).
 fn like_column(field: FilterField) -> &'static str {
     match field {
         FilterField::FirstName => "first_name",
