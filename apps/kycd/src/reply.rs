@@ -46,15 +46,27 @@ impl Reply {
         self.header("etag", etag(version))
     }
 
-    /// The HTTP response.
+    /// The HTTP response. A `200` without a version `ETag` (lists, containers, KYC views,
+    /// configuration) gets a weak one derived from its body (SPEC §6: responses carry `ETag`),
+    /// so a client can tell a changed answer from an unchanged one.
     pub fn into_response(self) -> HttpResponse {
         let mut response = HttpResponse::build(self.status);
         response.content_type("application/json");
         for (name, value) in &self.headers {
             response.insert_header((name.as_str(), value.as_str()));
         }
+        if self.status == StatusCode::OK && !self.headers.iter().any(|(n, _)| n == "etag") {
+            response.insert_header(("etag", content_etag(&self.body)));
+        }
         response.body(self.body)
     }
+}
+
+/// A weak `ETag` naming a body's content: `W/"h-"` and 16 hex digits of its SHA-256.
+fn content_etag(body: &[u8]) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(body);
+    format!("W/\"h-{}\"", hex::encode(&digest[..8]))
 }
 
 /// The `ETag` of version `version` of a resource.
@@ -100,6 +112,43 @@ mod tests {
         assert_eq!(
             if_match(&TestRequest::default().to_http_request()).unwrap(),
             None
+        );
+    }
+
+    #[test]
+    fn unversioned_answers_carry_a_content_etag() {
+        let tag = |body: &serde_json::Value| {
+            Reply::ok(body)
+                .into_response()
+                .headers()
+                .get("etag")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let a = tag(&serde_json::json!({"data": [1]}));
+        assert!(
+            a.as_deref()
+                .is_some_and(|t| t.starts_with("W/\"h-") && t.len() == 22),
+            "{a:?}"
+        );
+        assert_eq!(a, tag(&serde_json::json!({"data": [1]})));
+        assert_ne!(a, tag(&serde_json::json!({"data": [2]})));
+        // A versioned resource keeps its version tag; other statuses get none.
+        assert_eq!(
+            Reply::ok(&1)
+                .etag(3)
+                .into_response()
+                .headers()
+                .get("etag")
+                .map(|v| v.to_str().ok()),
+            Some(Some("\"v3\""))
+        );
+        assert!(
+            Reply::created(&1, "/x".into())
+                .into_response()
+                .headers()
+                .get("etag")
+                .is_none()
         );
     }
 }

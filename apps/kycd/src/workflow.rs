@@ -829,12 +829,18 @@ pub fn start_session(
     )?;
     let mut import = None;
     if let (KycSessionType::Import, Some(output)) = (request.kind, &request.output) {
+        // An import is a document check like an upload: none once the rejections are used up.
+        let existing = documents::list_for_identity(conn, tenant, identity.id)?;
+        kyc_tiers::can_upload(&existing, &state.policy)?;
         let verdict = kyc_rules::kyc::check_import(output, state.now())
             .and_then(|()| kyc_rules::kyc::check_import_matches(output, &identity.data));
         let (status, reason) = match verdict {
             Ok(()) => (DocumentStatus::Approved, None),
             Err(failure) => (DocumentStatus::Rejected, Some(failure.reason)),
         };
+        if reason.is_none() {
+            identity = adopt_imported(conn, state, identity, &output.person, actor)?;
+        }
         let doc_type = match output.document.kind {
             ImportDocumentType::Passport => DocumentType::Passport,
             ImportDocumentType::IdCard => DocumentType::IdentificationCard,
@@ -915,11 +921,13 @@ pub fn start_session(
     }
     let statuses: Vec<EligibilityStatus> =
         evaluation.eligibility().iter().map(|e| e.status).collect();
+    // A shipping session collects an address only: the products' verdicts are not its own.
+    let judged_by_products = request.kind != KycSessionType::Shipping;
     let status = if import.as_ref().is_some_and(|i| i.status == "failed")
-        || statuses.contains(&EligibilityStatus::Rejected)
+        || (judged_by_products && statuses.contains(&EligibilityStatus::Rejected))
     {
         "rejected"
-    } else if statuses.contains(&EligibilityStatus::PendingReview) {
+    } else if judged_by_products && statuses.contains(&EligibilityStatus::PendingReview) {
         "pending-review"
     } else if missing_data.is_empty() && missing_documents.is_empty() {
         "completed"
@@ -945,6 +953,54 @@ pub fn start_session(
         kyc_level: evaluation.level(),
         import,
     })
+}
+
+/// The verified date of birth and address of an accepted import, for an identity that has
+/// none (SPEC §7: import brings in pre-verified data): stored, audited and announced like a
+/// PATCH of those fields, then checked like one. What the identity already has was compared
+/// with the import ([`kyc_rules::kyc::check_import_matches`]) and stays.
+fn adopt_imported(
+    conn: &mut DbConnection,
+    state: &AppState,
+    identity: PersonalIdentity,
+    person: &kyc_rules::ImportPerson,
+    actor: Actor,
+) -> Result<PersonalIdentity, ApiError> {
+    let mut data = identity.data.clone();
+    data.date_of_birth = data.date_of_birth.or(Some(person.birthdate));
+    if data.address.is_none() {
+        data.address.clone_from(&person.address);
+    }
+    let changed = ChangedFields::between(&identity.data, &data);
+    if changed.iter().next().is_none() {
+        return Ok(identity);
+    }
+    ensure_unlocked(&identity.kyc, changed)?;
+    let names: Vec<&str> = changed
+        .iter()
+        .map(kyc_tiers::PersonalField::as_str)
+        .collect();
+    let updated = personal::update(
+        conn,
+        state.db.keys(),
+        &PersonalIdentity { data, ..identity },
+    )?;
+    audit_identity(
+        conn,
+        &updated,
+        actor,
+        AuditAction::IdentityUpdated,
+        &names,
+        None,
+    )?;
+    emit(
+        conn,
+        updated.tenant_id,
+        EventType::IdentityUpdated,
+        json!({ "identityId": updated.id, "changedFields": names, "source": "import" }),
+    )?;
+    run_check(conn, state, &updated, actor)?;
+    Ok(updated)
 }
 
 // Compliance review decisions (`POST /reviews/{id}/decision`).
@@ -984,6 +1040,19 @@ pub struct ReviewerDecision {
     pub note: reviews::DecisionNote,
 }
 
+impl ReviewerDecision {
+    /// The request field that asks for something (`missingData` first), if any does.
+    fn asked_field(&self) -> Option<&'static str> {
+        if !self.missing_data.is_empty() {
+            Some("missingData")
+        } else if !self.missing_documents.is_empty() {
+            Some("missingDocuments")
+        } else {
+            None
+        }
+    }
+}
+
 /// The process reason a rejection records for a reason code, where one fits: the reason then
 /// shows on the identity's processes and documents.
 pub fn rejection_reason(reason_code: &str) -> Option<ProcessReason> {
@@ -1012,10 +1081,11 @@ fn review_already_decided() -> ApiError {
 /// The identity decision a reviewer's request stands for.
 fn identity_decision(decision: &ReviewerDecision) -> Result<kyc_model::ReviewDecision, ApiError> {
     use kyc_model::ReviewDecision;
-    let asks = !decision.missing_data.is_empty() || !decision.missing_documents.is_empty();
-    if asks && decision.action != ReviewAction::RequestInformation {
+    if decision.action != ReviewAction::RequestInformation
+        && let Some(field) = decision.asked_field()
+    {
         return Err(decision_violation(
-            "missingData",
+            field,
             "not_allowed",
             "only a requestInformation decision lists missing data or documents",
         ));
@@ -1063,9 +1133,9 @@ fn document_verdict(decision: &ReviewerDecision) -> Result<kyc_model::DocumentVe
             "a document decision names no level: the tier engine derives it",
         ));
     }
-    if !decision.missing_data.is_empty() || !decision.missing_documents.is_empty() {
+    if let Some(field) = decision.asked_field() {
         return Err(decision_violation(
-            "missingData",
+            field,
             "not_allowed",
             "only a requestInformation decision on an identity lists missing data or documents",
         ));

@@ -372,14 +372,31 @@ impl Checker {
             cfg.glare_max_fraction,
         );
 
+        // A sharp, well-exposed frame with no document outline in it does not show the four
+        // corners seed 000 asks for (a card filling the frame, a crop of one, no card at all):
+        // it fails with the worst contact, 1. A blurred or badly exposed one already fails for
+        // that; its outline is not assessed.
+        let legible = blur.passed && !dark && !bright;
         let mut cutoff = check(
             QualityCode::Cutoff,
-            !doc.located || doc.contact <= cfg.cutoff_max_contact,
-            if doc.located { doc.contact } else { 0.0 },
+            if doc.located {
+                doc.contact <= cfg.cutoff_max_contact
+            } else {
+                !legible
+            },
+            match (doc.located, legible) {
+                (true, _) => doc.contact,
+                (false, true) => 1.0,
+                (false, false) => 0.0,
+            },
             cfg.cutoff_max_contact,
         );
         if !doc.located {
-            cutoff.detail = Some("document outline not found: cutoff not assessed".into());
+            cutoff.detail = Some(if legible {
+                "no document outline found: all four corners must be in view".into()
+            } else {
+                "document outline not found: cutoff not assessed".into()
+            });
         }
 
         let monochrome = check(

@@ -118,11 +118,14 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    /// The verdict implied by a set of checks: a failed `monochrome` rejects, any other failure
-    /// asks for a resubmission (reasons in check order), otherwise it passes.
+    /// The verdict implied by a set of checks: a failed `monochrome` on a sharp frame (a scan
+    /// or photocopy) rejects; any other failure asks for a resubmission (reasons in check
+    /// order), otherwise it passes. A blank, black or blurred frame has no colour either, but
+    /// it is a failed photo, not a scan: it is resubmitted, and does not count as a rejection.
+    /// (A photocopy's white paper may well fail `exposure` and `glare`: those do not spare it.)
     pub fn from_checks(checks: &[QualityCheck]) -> Self {
         let failed = |code: QualityCode| checks.iter().any(|c| c.code == code && !c.passed);
-        if failed(QualityCode::Monochrome) {
+        if failed(QualityCode::Monochrome) && !failed(QualityCode::Blur) {
             return Self::Rejected(vec![QualityCode::Monochrome]);
         }
         let reasons: Vec<QualityCode> = checks

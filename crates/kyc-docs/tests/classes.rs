@@ -383,6 +383,46 @@ fn grey_scans_and_photocopies_are_rejected() {
 }
 
 #[test]
+fn a_sharp_frame_without_a_document_outline_is_resubmitted_for_cutoff() {
+    // Colour noise: sharp, well exposed, colourful, and no card anywhere, so no corner in view.
+    let mut state = 0x2545_F491_4F6C_DD1Du64;
+    let noise: Vec<u8> = (0..W * H * 3)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state.to_le_bytes()[0]
+        })
+        .collect();
+    let a = check(&png_rgb(W, H, &noise));
+    assert!(!a.metrics.document_located, "{}", explain(&a));
+    assert_eq!(
+        a.verdict,
+        Verdict::Resubmit(vec![QualityCode::Cutoff]),
+        "{}",
+        explain(&a)
+    );
+    assert_eq!(measured(&a, QualityCode::Cutoff).1, 1.0);
+}
+
+#[test]
+fn blank_and_black_frames_are_resubmitted_not_rejected_as_scans() {
+    // No colour, but no scan either: a lens cap or a blank sheet is a failed photo, which must
+    // not use up one of the identity's three rejections.
+    for (name, level) in [("blank grey", 128u8), ("black", 0), ("white", 255)] {
+        let px = vec![level; (W * H * 3) as usize];
+        let a = check(&png_rgb(W, H, &px));
+        assert!(
+            matches!(&a.verdict, Verdict::Resubmit(reasons) if reasons.contains(&QualityCode::Blur)),
+            "{name}: {:?} ({})",
+            a.verdict,
+            explain(&a)
+        );
+        assert!(!measured(&a, QualityCode::Monochrome).0, "{name}");
+    }
+}
+
+#[test]
 fn colour_only_at_the_bottom_is_still_colour() {
     // The JPEG shortcut proves colour from the top band; a grey top band must not be read as
     // a grey image: the card here sits low on a neutral grey table.

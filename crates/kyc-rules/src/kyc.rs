@@ -14,7 +14,8 @@
 //!   birth date in the future, a phone number no carrier could hold).
 
 use kyc_model::{
-    Address, AddressRegion, DateOfBirth, PersonName, PersonalData, Phone, ProcessReason, Ssn,
+    Address, AddressRegion, DateOfBirth, Gender, PersonName, PersonalData, Phone, ProcessReason,
+    Ssn,
 };
 use time::{Date, OffsetDateTime};
 
@@ -502,8 +503,11 @@ pub fn check_import(output: &ImportOutput, now: OffsetDateTime) -> Result<(), Se
 
 /// Fails an imported verification of someone else (`import_mismatch`, `data-mismatch`): the
 /// family name must equal the last name, the given name the first name (or first and middle
-/// names), ignoring case; a birth date on both sides must be equal. Accents are not folded:
-/// a provider reads them off the document, so "Jose" for "José" is a mismatch to review.
+/// names), ignoring case; a birth date on both sides must be equal; a gender on both sides
+/// (other than `undefined`) must be equal; an address on both sides must be in the same
+/// country with the same postal code (compared without spaces, ignoring case: street lines are
+/// written too many ways to compare). Accents are not folded: a provider reads them off the
+/// document, so "Jose" for "José" is a mismatch to review.
 pub fn check_import_matches(
     output: &ImportOutput,
     person: &PersonalData,
@@ -527,7 +531,26 @@ pub fn check_import_matches(
     let birth_ok = person
         .date_of_birth
         .is_none_or(|d| d == output.person.birthdate);
-    if given_ok && family_ok && birth_ok {
+    let gender_ok = match (person.gender, output.person.gender) {
+        (Some(ours), Some(theirs)) if ours != Gender::Undefined && theirs != Gender::Undefined => {
+            ours == theirs
+        }
+        _ => true,
+    };
+    let address_ok = match (&person.address, &output.person.address) {
+        (Some(ours), Some(theirs)) => {
+            let postal = |a: &Address| -> String {
+                a.postal_code()
+                    .chars()
+                    .filter(|c| !c.is_whitespace())
+                    .flat_map(char::to_uppercase)
+                    .collect()
+            };
+            ours.country() == theirs.country() && postal(ours) == postal(theirs)
+        }
+        _ => true,
+    };
+    if given_ok && family_ok && birth_ok && gender_ok && address_ok {
         Ok(())
     } else {
         Err(fail)

@@ -16,7 +16,6 @@ use time::{
 
 use crate::{
     RulesError,
-    fields::gender,
     json::{Ctx, Obj, raw_text, text},
 };
 
@@ -374,7 +373,7 @@ fn import_person(ctx: &mut Ctx, path: &str, value: &Value) -> Option<ImportPerso
     let birthdate = obj
         .get(ctx, "birthdate", text(DateOfBirth::parse))
         .required(ctx);
-    let gender = obj.get(ctx, "gender", gender).maybe();
+    let gender = obj.get(ctx, "gender", import_gender).maybe();
     let address = obj.get(ctx, "address", import_address).maybe();
     Some(ImportPerson {
         given_name: given_name?,
@@ -383,6 +382,22 @@ fn import_person(ctx: &mut Ctx, path: &str, value: &Value) -> Option<ImportPerso
         gender: gender?,
         address: address?,
     })
+}
+
+/// Seed 002's genders: `female` or `male` (a provider reads one off the document).
+fn import_gender(ctx: &mut Ctx, path: &str, value: &Value) -> Option<Gender> {
+    match value.as_str() {
+        Some(raw) if raw.eq_ignore_ascii_case("female") => Some(Gender::Female),
+        Some(raw) if raw.eq_ignore_ascii_case("male") => Some(Gender::Male),
+        Some(_) => {
+            ctx.violation(path, "enum", "must be one of female, male");
+            None
+        }
+        None => {
+            ctx.violation(path, "type", "must be a string");
+            None
+        }
+    }
 }
 
 fn import_address(ctx: &mut Ctx, path: &str, value: &Value) -> Option<Address> {

@@ -541,4 +541,35 @@ fn import_must_match_the_identity() {
         kyc::check_import_matches(&out, &person("Jean", Some("Luc"), "Picard", None)),
         Ok(())
     );
+
+    // A gender or an address on both sides must agree; `undefined` agrees with anything.
+    body["output"]["person"]["gender"] = serde_json::json!("female");
+    body["output"]["person"]["address"] = serde_json::json!({"line1": "1 Rue de Rivoli",
+        "city": "Paris", "postalCode": "75001", "country": "FR"});
+    let out = kyc_rules::parse_kyc_session(&body).unwrap().output.unwrap();
+    let mut jean = person("Jean", None, "Picard", None);
+    assert_eq!(kyc::check_import_matches(&out, &jean), Ok(()));
+    jean.gender = Some(kyc_model::Gender::Male);
+    assert_eq!(kyc::check_import_matches(&out, &jean), mismatch);
+    jean.gender = Some(kyc_model::Gender::Undefined);
+    assert_eq!(kyc::check_import_matches(&out, &jean), Ok(()));
+    let address = |line: &str, postal: &str, country: &str| {
+        let body = serde_json::json!({"firstName": "Jean", "lastName": "Picard",
+            "email": "j@example.com", "phone": "+12025550165",
+            "address": {"street1": line, "city": "Paris", "postalCode": postal, "country": country}});
+        kyc_rules::parse_personal_create(&body).unwrap().address
+    };
+    // Street lines are written many ways; the country and postal code decide.
+    jean.address = address("1 rue de Rivoli, apt 2", "75 001", "FR");
+    assert_eq!(kyc::check_import_matches(&out, &jean), Ok(()));
+    jean.address = address("1 Rue de Rivoli", "75002", "FR");
+    assert_eq!(kyc::check_import_matches(&out, &jean), mismatch);
+    jean.address = address("1 Rue de Rivoli", "75001", "BE");
+    assert_eq!(kyc::check_import_matches(&out, &jean), mismatch);
+
+    // Seed 002 knows two genders.
+    body["output"]["person"]["gender"] = serde_json::json!("undefined");
+    let err = kyc_rules::parse_kyc_session(&body).unwrap_err();
+    assert_eq!(err.violations()[0].field, "output.person.gender");
+    assert_eq!(err.violations()[0].rule, "enum");
 }

@@ -10,7 +10,8 @@ use crate::{
     DbConnection, Keyring, StoreError,
     conn::MultiBackend,
     crypto::Aad,
-    list::{Page, PageRequest},
+    dialect,
+    list::{FilterField, FilterOp, ListQuery, Listing, Page, Sort},
     personal::Written,
     schema::{
         business_identities::{self, dsl as b},
@@ -161,6 +162,35 @@ fn owner_container(
         })
 }
 
+/// An email is unique in the tenant across companies and persons (SPEC §3): the unique index
+/// covers companies, this probe the persons.
+fn ensure_no_person_uses(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    email: &Email,
+) -> Result<(), StoreError> {
+    let tenant = tenant.to_string();
+    crate::dialect::lock_email(conn, &tenant, email.as_str())?;
+    if crate::personal::email_used(conn, &tenant, email.as_str())? {
+        return Err(StoreError::EmailInUse);
+    }
+    Ok(())
+}
+
+/// Whether a company of `tenant` uses `email` (stored lowercased, like the argument).
+pub(crate) fn email_used(
+    conn: &mut DbConnection,
+    tenant: &str,
+    email: &str,
+) -> Result<bool, StoreError> {
+    Ok(b::business_identities
+        .filter(b::tenant_id.eq(tenant))
+        .filter(b::email.eq(email))
+        .count()
+        .get_result::<i64>(conn)?
+        > 0)
+}
+
 /// A write's error, with the one unique key a company write can break (the tenant's emails; ids
 /// are random) as [`StoreError::EmailInUse`].
 fn email_in_use(err: diesel::result::Error) -> StoreError {
@@ -173,7 +203,7 @@ fn email_in_use(err: diesel::result::Error) -> StoreError {
 }
 
 /// Stores a company in its owner's container. Its email must be free among the tenant's
-/// companies ([`StoreError::EmailInUse`]). An owner that is not a live personal identity of
+/// companies and persons ([`StoreError::EmailInUse`]). An owner that is not a live personal identity of
 /// the tenant is `NotFound { entity: "identity_owner" }` (use [`exists`] first to tell a
 /// business-identity owner apart).
 #[tracing::instrument(skip_all, fields(tenant = %new.tenant_id))]
@@ -183,6 +213,7 @@ pub fn insert(
     new: &NewBusinessIdentity,
 ) -> Result<BusinessIdentity, StoreError> {
     let container = owner_container(conn, new.tenant_id, new.data.identity_owner)?;
+    ensure_no_person_uses(conn, new.tenant_id, &new.data.email)?;
     let id = BusinessIdentityId::random();
     let id_text = id.to_string();
     let now = ts::now_ms();
@@ -260,17 +291,25 @@ pub fn list_by_container(
         .collect()
 }
 
-/// A page of `tenant`'s companies, newest first, with the total count.
+/// A page of `tenant`'s companies matching `query` (a [`Listing::Companies`] query), in its
+/// order (newest first by default), with the total count.
 pub fn list(
     conn: &mut DbConnection,
     keys: &Keyring,
     tenant: TenantId,
-    page: PageRequest,
+    query: &ListQuery,
 ) -> Result<Page<BusinessIdentity>, StoreError> {
-    let total: i64 = of_tenant(tenant).count().get_result(conn)?;
-    let (limit, offset) = page.limit_offset();
-    let items = of_tenant(tenant)
-        .order((b::created_at.desc(), b::id.desc()))
+    let backend = conn.backend();
+    let total: i64 = filtered(backend, tenant, query).count().get_result(conn)?;
+    let (limit, offset) = query.page.limit_offset();
+    let q = filtered(backend, tenant, query);
+    let q = match query.sort {
+        Sort::CreatedAtAsc => q.order((b::created_at.asc(), b::id.asc())),
+        Sort::CreatedAtDesc => q.order((b::created_at.desc(), b::id.desc())),
+        Sort::UpdatedAtAsc => q.order((b::updated_at.asc(), b::id.asc())),
+        Sort::UpdatedAtDesc => q.order((b::updated_at.desc(), b::id.desc())),
+    };
+    let items = q
         .limit(limit)
         .offset(offset)
         .select(BusinessRow::as_select())
@@ -278,7 +317,50 @@ pub fn list(
         .into_iter()
         .map(|row| open(keys, row))
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(Page::new(items, total, page))
+    Ok(Page::new(items, total, query.page))
+}
+
+fn filtered(
+    backend: crate::Backend,
+    tenant: TenantId,
+    query: &ListQuery,
+) -> business_identities::BoxedQuery<'static, MultiBackend> {
+    let mut q = of_tenant(tenant);
+    for f in &query.filters {
+        macro_rules! apply {
+            ($col:expr) => {
+                match &f.op {
+                    FilterOp::Eq(v) => q.filter($col.eq(v.clone())),
+                    FilterOp::In(vs) => q.filter($col.eq_any(vs.clone())),
+                    FilterOp::NotIn(vs) => q.filter($col.ne_all(vs.clone())),
+                    FilterOp::Like(needle) => {
+                        let column = if f.field == FilterField::Email {
+                            "email"
+                        } else {
+                            "legal_name"
+                        };
+                        q.filter(dialect::contains_ignoring_case(backend, column, needle))
+                    }
+                }
+            };
+        }
+        q = match f.field {
+            FilterField::Id => apply!(b::id),
+            FilterField::Email => apply!(b::email),
+            FilterField::Name => apply!(b::legal_name),
+            FilterField::ContainerId => apply!(b::container_id),
+            FilterField::IdentityOwner => apply!(b::owner_id),
+            FilterField::Type if f.op.admits(Listing::Companies.identity_type()) => q,
+            FilterField::Type => q.filter(b::id.is_null()),
+            // Not fields of a company: `ListQuery::parse_for` refuses them for this list.
+            FilterField::FirstName
+            | FilterField::LastName
+            | FilterField::KycLevel
+            | FilterField::ReviewStatus
+            | FilterField::Blocked => q,
+        };
+    }
+    q
 }
 
 #[diesel::dsl::auto_type]
@@ -300,6 +382,14 @@ pub fn update(
 ) -> Result<BusinessIdentity, StoreError> {
     owner_container(conn, company.tenant_id, company.data.identity_owner)?;
     let id = company.id.to_string();
+    let stored_email: Option<String> = of_tenant(company.tenant_id)
+        .filter(b::id.eq(&id))
+        .select(b::email)
+        .get_result(conn)
+        .optional()?;
+    if stored_email.is_some_and(|e| e != company.data.email.as_str()) {
+        ensure_no_person_uses(conn, company.tenant_id, &company.data.email)?;
+    }
     let data = DataColumns::new(keys, &id, &company.data)?;
     let now = ts::now_ms();
     let n = diesel::update(update_target(

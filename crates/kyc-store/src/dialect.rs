@@ -177,3 +177,27 @@ pub(crate) fn checkpoint_truncate(conn: &mut DbConnection) -> Result<(), StoreEr
         DbConnection::Postgres(_) => Ok(()),
     }
 }
+
+/// Serializes, until the end of the transaction, the writes that give an identity of `tenant`
+/// the address `email`: persons and companies live in two tables, each with its own unique
+/// index, and the uniqueness across both is checked by a probe that two concurrent
+/// transactions could otherwise both pass. PostgreSQL: a transaction-scoped advisory lock on a
+/// hash of the pair (a collision only serializes two unrelated writes). SQLite: nothing, its
+/// writes are serial already.
+pub(crate) fn lock_email(
+    conn: &mut DbConnection,
+    tenant: &str,
+    email: &str,
+) -> Result<(), StoreError> {
+    match conn {
+        #[cfg(feature = "sqlite")]
+        DbConnection::Sqlite(_) => Ok(()),
+        #[cfg(feature = "postgres")]
+        DbConnection::Postgres(c) => {
+            diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+                .bind::<Text, _>(format!("kycd-email:{tenant}:{email}"))
+                .execute(c)?;
+            Ok(())
+        }
+    }
+}

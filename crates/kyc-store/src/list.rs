@@ -4,7 +4,7 @@
 //! [`ALL_CAP`] items). Parsed once into a typed [`ListQuery`]; bad input yields every violation
 //! at once, as [`StoreError::InvalidListQuery`].
 
-use kyc_model::{ContainerId, Email, KycLevel, PersonalIdentityId, ReviewStatus};
+use kyc_model::{Email, KycLevel, ReviewStatus};
 
 use crate::StoreError;
 
@@ -26,24 +26,50 @@ pub struct QueryViolation {
     pub message: String,
 }
 
-/// A field of `GET /personal-identities` that can be filtered on.
+/// Which list a query is for: each has its own filterable fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Listing {
+    /// `GET /personal-identities`.
+    #[default]
+    Persons,
+    /// `GET /business-identities`.
+    Companies,
+}
+
+impl Listing {
+    /// The value of `filter[type]` its identities have (seed 001's identity types).
+    pub const fn identity_type(self) -> &'static str {
+        match self {
+            Self::Persons => "person",
+            Self::Companies => "company",
+        }
+    }
+}
+
+/// A field a list can be filtered on (seed 001's filters; [`FilterField::applies_to`] says
+/// which list has it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum FilterField {
     Id,
     Email,
     FirstName,
     LastName,
-    /// The first or the last name (seed 001's `filter[name]`).
+    /// Persons: the first or the last name (seed 001's `filter[name]`); companies: the legal
+    /// name.
     Name,
     KycLevel,
     ReviewStatus,
     Blocked,
     ContainerId,
+    /// `person` or `company`.
+    Type,
+    /// A company's owner (a personal identity id).
+    IdentityOwner,
 }
 
 impl FilterField {
     /// Every filterable field.
-    pub const ALL: [Self; 9] = [
+    pub const ALL: [Self; 11] = [
         Self::Id,
         Self::Email,
         Self::FirstName,
@@ -53,7 +79,25 @@ impl FilterField {
         Self::ReviewStatus,
         Self::Blocked,
         Self::ContainerId,
+        Self::Type,
+        Self::IdentityOwner,
     ];
+
+    /// Whether `listing` can be filtered on this field.
+    pub const fn applies_to(self, listing: Listing) -> bool {
+        match listing {
+            Listing::Persons => !matches!(self, Self::IdentityOwner),
+            Listing::Companies => matches!(
+                self,
+                Self::Id
+                    | Self::Email
+                    | Self::Name
+                    | Self::ContainerId
+                    | Self::Type
+                    | Self::IdentityOwner
+            ),
+        }
+    }
 
     /// The wire name inside `filter[...]`.
     pub const fn as_str(self) -> &'static str {
@@ -67,12 +111,16 @@ impl FilterField {
             Self::ReviewStatus => "reviewStatus",
             Self::Blocked => "blocked",
             Self::ContainerId => "containerId",
+            Self::Type => "type",
+            Self::IdentityOwner => "identityOwner",
         }
     }
 
-    /// Parses the wire name.
-    pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|f| f.as_str() == name)
+    /// Parses the wire name of a field of `listing`.
+    pub fn from_name(listing: Listing, name: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|f| f.applies_to(listing) && f.as_str() == name)
     }
 
     /// Whether `like:` applies (free-text fields only).
@@ -87,14 +135,14 @@ impl FilterField {
     /// by wire name, booleans as `true`/`false`), or what the value must look like.
     fn canonical(self, raw: &str) -> Result<String, &'static str> {
         match self {
-            Self::Id => raw
-                .parse::<PersonalIdentityId>()
-                .map(|id| id.to_string())
+            // Ids compare in their stored (hyphenated, lowercase) form.
+            Self::Id | Self::IdentityOwner | Self::ContainerId => uuid::Uuid::parse_str(raw)
+                .map(|id| id.hyphenated().to_string())
                 .map_err(|_| "must be a UUID"),
-            Self::ContainerId => raw
-                .parse::<ContainerId>()
-                .map(|id| id.to_string())
-                .map_err(|_| "must be a UUID"),
+            Self::Type => match raw {
+                "person" | "company" => Ok(raw.to_owned()),
+                _ => Err("must be person or company"),
+            },
             // Equality on an email compares stored (lowercased) addresses; a malformed one can
             // match nothing, so it is refused rather than answered with an empty page.
             Self::Email => Email::parse(raw)
@@ -133,6 +181,19 @@ pub enum FilterOp {
     In(Vec<String>),
     /// `filter[f]=nin:a,b`
     NotIn(Vec<String>),
+}
+
+impl FilterOp {
+    /// Whether `value` passes this filter (for values known without a query, such as an
+    /// identity's type).
+    pub fn admits(&self, value: &str) -> bool {
+        match self {
+            Self::Eq(v) => v == value,
+            Self::Like(needle) => value.contains(needle.as_str()),
+            Self::In(vs) => vs.iter().any(|v| v == value),
+            Self::NotIn(vs) => vs.iter().all(|v| v != value),
+        }
+    }
 }
 
 impl std::fmt::Debug for FilterOp {
@@ -239,7 +300,7 @@ impl<T> Page<T> {
     }
 }
 
-/// A parsed `GET /personal-identities` query.
+/// A parsed list query (`GET /personal-identities`, `GET /business-identities`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ListQuery {
     pub filters: Vec<Filter>,
@@ -248,9 +309,17 @@ pub struct ListQuery {
 }
 
 impl ListQuery {
-    /// Parses decoded query pairs such as `("filter[kycLevel]", "in:L1,L2")`. Unknown
-    /// parameters are refused, like unknown JSON fields.
+    /// Parses decoded query pairs of the person list such as `("filter[kycLevel]",
+    /// "in:L1,L2")`. Unknown parameters are refused, like unknown JSON fields.
     pub fn parse<'a, I>(pairs: I) -> Result<Self, StoreError>
+    where
+        I: IntoIterator<Item = (&'a str, &'a str)>,
+    {
+        Self::parse_for(Listing::Persons, pairs)
+    }
+
+    /// [`ListQuery::parse`] for the list `listing`, with its own filterable fields.
+    pub fn parse_for<'a, I>(listing: Listing, pairs: I) -> Result<Self, StoreError>
     where
         I: IntoIterator<Item = (&'a str, &'a str)>,
     {
@@ -271,8 +340,12 @@ impl ListQuery {
                 .strip_prefix("filter[")
                 .and_then(|k| k.strip_suffix(']'))
             {
-                let Some(field) = FilterField::from_name(name) else {
-                    let known: Vec<_> = FilterField::ALL.iter().map(|f| f.as_str()).collect();
+                let Some(field) = FilterField::from_name(listing, name) else {
+                    let known: Vec<_> = FilterField::ALL
+                        .iter()
+                        .filter(|f| f.applies_to(listing))
+                        .map(|f| f.as_str())
+                        .collect();
                     bad(
                         key,
                         "unknown_field",
@@ -360,10 +433,7 @@ fn parse_op(field: FilterField, value: &str) -> Result<FilterOp, (&'static str, 
     };
     if let Some(rest) = value.strip_prefix("like:") {
         if !field.supports_like() {
-            return Err((
-                "operator",
-                "like: applies to email, firstName and lastName only".into(),
-            ));
+            return Err(("operator", "like: applies to email and names only".into()));
         }
         if rest.is_empty() || rest.chars().count() > 100 {
             return Err(("value", "like: needs 1-100 characters".into()));
@@ -435,7 +505,7 @@ mod tests {
 
     #[test]
     fn parses_every_operator() {
-        let id = PersonalIdentityId::random();
+        let id = kyc_model::PersonalIdentityId::random();
         let q = parse(&[
             ("filter[email]", "John@Example.com"),
             ("filter[lastName]", "like:Do%"),

@@ -17,7 +17,7 @@ use crate::{
     conn::{MultiBackend, on_backend},
     crypto::Aad,
     dialect,
-    list::{FilterField, FilterOp, ListQuery, Page, Sort},
+    list::{FilterField, FilterOp, ListQuery, Listing, Page, Sort},
     schema::personal_identities::{self, dsl as p},
     ts,
     util::{WithKeys, from_json, from_serde_name, parse_id, required, serde_name, to_json},
@@ -320,6 +320,33 @@ fn map_constraint(err: StoreError) -> StoreError {
     }
 }
 
+/// An email is unique in the tenant across persons and companies (SPEC §3; seed 001 keeps both
+/// in one collection): the unique index covers persons, this probe the companies.
+fn ensure_no_company_uses(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    email: &Email,
+) -> Result<(), StoreError> {
+    let tenant = tenant.to_string();
+    crate::dialect::lock_email(conn, &tenant, email.as_str())?;
+    if crate::business::email_used(conn, &tenant, email.as_str())? {
+        return Err(StoreError::EmailInUse);
+    }
+    Ok(())
+}
+
+/// Whether a live person of `tenant` uses `email` (stored lowercased, like the argument).
+pub(crate) fn email_used(
+    conn: &mut DbConnection,
+    tenant: &str,
+    email: &str,
+) -> Result<bool, StoreError> {
+    let query = live_rows(tenant.to_owned())
+        .filter(p::email.eq(email.to_owned()))
+        .count();
+    Ok(on_backend!(conn, |conn| query.get_result::<i64>(conn))? > 0)
+}
+
 /// The live (not erased) rows of `tenant`: the start of every query here. A concrete type,
 /// not a boxed query, so that diesel caches the prepared statements built on it.
 fn live(tenant: TenantId) -> Live {
@@ -340,7 +367,7 @@ fn live_boxed(tenant: TenantId) -> personal_identities::BoxedQuery<'static, Mult
     live(tenant).into_boxed()
 }
 
-/// Stores a new personal identity. Its email must be free in the tenant
+/// Stores a new personal identity. Its email must be free in the tenant, among persons and companies
 /// ([`StoreError::EmailInUse`]); its container must belong to the tenant
 /// ([`StoreError::NotFound`]) and hold no personal identity yet ([`StoreError::Duplicate`]).
 #[tracing::instrument(skip_all, fields(tenant = %new.tenant_id))]
@@ -351,6 +378,7 @@ pub fn insert(
 ) -> Result<PersonalIdentity, StoreError> {
     let id = new.id;
     let id_text = id.to_string();
+    ensure_no_company_uses(conn, new.tenant_id, &new.data.email)?;
     let now = ts::now_ms();
     let row = InsertRow {
         data: DataColumns::new(keys, new.tenant_id, &id_text, &new.data, &new.kyc)?,
@@ -497,6 +525,14 @@ pub fn update(
     identity: &PersonalIdentity,
 ) -> Result<PersonalIdentity, StoreError> {
     let id = identity.id.to_string();
+    let stored_email: Option<Option<String>> = live(identity.tenant_id)
+        .filter(p::id.eq(&id))
+        .select(p::email)
+        .get_result(conn)
+        .optional()?;
+    if stored_email.is_some_and(|e| e.as_deref() != Some(identity.data.email.as_str())) {
+        ensure_no_company_uses(conn, identity.tenant_id, &identity.data.email)?;
+    }
     let data = DataColumns::new(keys, identity.tenant_id, &id, &identity.data, &identity.kyc)?;
     let now = ts::now_ms();
     let n = diesel::update(target(identity.tenant_id, identity.id, identity.version))
@@ -657,6 +693,8 @@ fn filtered(
                     FilterOp::Like(_) => q,
                 }
             }
+            (FilterField::Type, op) if op.admits(Listing::Persons.identity_type()) => q,
+            (FilterField::Type, _) => q.filter(p::id.is_null()),
             (field, FilterOp::Like(needle)) => q.filter(dialect::contains_ignoring_case(
                 backend,
                 like_column(field),
@@ -714,7 +752,11 @@ fn text_filter(
         FilterField::Email => apply!(p::email.assume_not_null()),
         FilterField::FirstName => apply!(p::first_name.assume_not_null()),
         FilterField::LastName => apply!(p::last_name.assume_not_null()),
-        FilterField::Name | FilterField::Blocked => q,
+        // Handled in `filtered`; `identityOwner` is not a filter of this list.
+        FilterField::Name
+        | FilterField::Blocked
+        | FilterField::Type
+        | FilterField::IdentityOwner => q,
     }
 }
 

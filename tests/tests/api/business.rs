@@ -59,6 +59,8 @@ both_backends! {
         assert!(!read.text.contains("3456789"));
 
         let container = app.get_container(&key, person["containerId"].as_str().unwrap()).await;
+        // Unversioned answers carry a weak ETag of their content (SPEC §6).
+        assert!(container.header("etag").is_some_and(|t| t.starts_with("W/\"h-")), "{:?}", container.headers);
         container.assert_status(200);
         assert_eq!(container.json["businessIdentities"], json!([company]));
         assert!(!container.text.contains("3456789"));
@@ -215,11 +217,87 @@ both_backends! {
             .assert_error(409, "email_already_in_use");
         assert_eq!(app.get_business(&key, id).await.json, second.json);
 
+        // Persons and companies share the tenant's addresses (seed 001: one identity
+        // collection), in both directions, on create and on PATCH.
+        let person_email = person["email"].as_str().unwrap();
+        let mut taken = company_body(person["id"].as_str().unwrap());
+        taken["email"] = json!(person_email.to_uppercase());
+        app.create_business(&key, &taken).await.assert_error(409, "email_already_in_use");
+        app.patch_business(&key, id, &json!({ "email": person_email }))
+            .await
+            .assert_error(409, "email_already_in_use");
+        app.create_person(&key, &person_body(body["email"].as_str().unwrap()))
+            .await
+            .assert_error(409, "email_already_in_use");
+        let other = owner(&app, &key).await;
+        let other_id = other["id"].as_str().unwrap();
+        let before = app.get_person(&key, other_id).await.json;
+        app.patch_person(&key, other_id, &json!({ "email": body["email"] }))
+            .await
+            .assert_error(409, "email_already_in_use");
+        assert_eq!(app.get_person(&key, other_id).await.json, before);
+        assert_eq!(app.get_business(&key, id).await.json, second.json);
+        assert_eq!(app.count_people(&key).await, 2);
+        // A PATCH that keeps the address, or changes other fields only, is not a conflict.
+        app.patch_business(&key, id, &json!({ "email": second.json["email"], "legalName": "Renamed Inc" }))
+            .await
+            .assert_status(200);
+        app.patch_person(&key, other_id, &json!({ "email": other["email"], "firstName": "Jane" }))
+            .await
+            .assert_status(200);
+
         // Other tenants have their own addresses.
         let stranger = owner(&app, &key_b).await;
         let mut theirs = company_body(stranger["id"].as_str().unwrap());
         theirs["email"] = body["email"].clone();
         app.create_business(&key_b, &theirs).await.assert_status(201);
+    }
+
+    async fn the_company_list_filters_sorts_and_pages(app) {
+        let (_, key) = app.tenant_with_key("acme");
+        let alice = owner(&app, &key).await;
+        let bob = owner(&app, &key).await;
+        let (alice_id, bob_id) = (alice["id"].as_str().unwrap(), bob["id"].as_str().unwrap());
+        let mut ids = Vec::new();
+        for (owner_id, name) in [(alice_id, "Acme Widgets, Inc."), (bob_id, "Globex LLC"), (alice_id, "Initech Corp")] {
+            let mut body = company_body(owner_id);
+            body["legalName"] = json!(name);
+            let created = app.create_business(&key, &body).await;
+            created.assert_status(201);
+            ids.push(created.json["id"].as_str().unwrap().to_owned());
+        }
+        let listed = |query: &'static str| {
+            let app = &app;
+            let key = &key;
+            async move {
+                let list = app.list_businesses(key, query).await;
+                list.assert_status(200);
+                list.json["data"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap().to_owned()).collect::<Vec<_>>()
+            }
+        };
+        // Newest first by default; `sort=createdAt` oldest first.
+        let newest_first: Vec<String> = ids.iter().rev().cloned().collect();
+        assert_eq!(listed("").await, newest_first);
+        assert_eq!(listed("sort=-createdAt").await, newest_first);
+        assert_eq!(listed("sort=createdAt").await, ids);
+        assert_eq!(app.list_businesses(&key, &format!("filter[identityOwner]={alice_id}")).await.json["meta"]["total"], 2);
+        let by_bob = app.list_businesses(&key, &format!("filter[identityOwner]=in:{bob_id}")).await;
+        assert_eq!(by_bob.json["data"][0]["id"], json!(ids[1]));
+        assert_eq!(by_bob.json["meta"]["total"], 1);
+        assert_eq!(app.list_businesses(&key, &format!("filter[identityOwner]=nin:{alice_id}")).await.json["meta"]["total"], 1);
+        assert_eq!(listed("filter[name]=like:globex").await, vec![ids[1].clone()]);
+        assert_eq!(listed("filter[type]=company&page[size]=2&page[number]=2&sort=createdAt").await, vec![ids[2].clone()]);
+        assert_eq!(listed("filter[type]=person").await, Vec::<String>::new());
+        // The person list knows its own type.
+        assert_eq!(app.list_people(&key, "filter[type]=person").await.json["meta"]["total"], 2);
+        assert_eq!(app.list_people(&key, "filter[type]=company").await.json["meta"]["total"], 0);
+        assert_eq!(app.list_people(&key, "filter[type]=nin:company").await.json["meta"]["total"], 2);
+        // Fields of a person are not filters of companies; bad values are named.
+        assert_eq!(
+            app.list_businesses(&key, "filter[kycLevel]=L1&filter[identityOwner]=bob&filter[type]=robot&sort=name").await.violations(),
+            violations(&[("filter[kycLevel]", "unknown_field"), ("filter[identityOwner]", "value"), ("filter[type]", "value"), ("sort", "value")])
+        );
+        app.list_people(&key, &format!("filter[identityOwner]={alice_id}")).await.violations();
     }
 
     async fn companies_are_isolated_and_role_checked(app) {

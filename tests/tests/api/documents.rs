@@ -3,7 +3,7 @@
 
 use kycd_tests::{
     BASE, Method, TestApp, data_url, document_png, full_person_body, monochrome_png, png_with_text,
-    small_png, unique_email, valid_ssn,
+    small_png, unique_email, valid_ssn, violations,
 };
 use serde_json::{Value, json};
 
@@ -95,6 +95,12 @@ both_backends! {
         assert_eq!(unknown_type.violations(), vec![("DocumentType".to_owned(), "enum".to_owned())]);
         let no_front = app.upload_document_form(&key, &id, &[("DocumentType", b"passport")]).await;
         assert_eq!(no_front.violations(), vec![("DocumentFront".to_owned(), "required".to_owned())]);
+        // An unknown part is listed with everything else that is wrong.
+        let stray = app.upload_document_form(&key, &id, &[("Foo", b"1"), ("Selfie", document_png())]).await;
+        assert_eq!(
+            stray.violations(),
+            violations(&[("DocumentFront", "required"), ("DocumentType", "required"), ("Foo", "unknown_field"), ("Selfie", "unknown_field")])
+        );
         assert_eq!(app.list_documents(&key, &id).await.json["data"], json!([]));
 
         let res = app
@@ -187,6 +193,13 @@ both_backends! {
         app.upload_document_json(&key, &id, &passport(document_png()))
             .await
             .assert_error(409, "document_attempts_exhausted");
+        // An import is a document check too: no way around the limit.
+        let import = json!({ "userId": id, "type": "import", "output": {
+            "provider": "onfido",
+            "document": { "type": "passport", "number": "X1234567", "country": "US", "expiresAt": "2099-01-01" },
+            "person": { "givenName": "John", "familyName": "Doe", "birthdate": "1995-04-25" },
+            "verifiedAt": "2024-01-02T03:04:05Z" } });
+        app.start_session(&key, &import).await.assert_error(409, "document_attempts_exhausted");
         assert_eq!(app.list_documents(&key, &id).await.json["data"].as_array().unwrap().len(), 3);
         let eligibility = app.get_eligibility(&key, &id).await;
         let offramp = eligibility.json["eligibility"]

@@ -70,7 +70,7 @@ async fn item_for(app: &TestApp, operator: &str, query: &str, identity: &str) ->
 }
 
 both_backends! {
-    /// Two failed KYC attempts: the identity is queued with what a reviewer needs (SSN masked);
+    /// Two failed KYC attempts: the identity is queued with what a reviewer needs (no SSN);
     /// an approval at L1 lifts it to L1, is audited, and cannot be made twice.
     async fn identity_review_approved_at_l1(app) {
         let (key, operator, tenant) = keys(&app);
@@ -85,7 +85,10 @@ both_backends! {
         assert_eq!(item["tenantName"], "acme");
         assert_eq!(item["reason"], "data-mismatch");
         let subject = &item["subject"];
-        assert_eq!(subject["identity"]["ssn"], "***-**-3333");
+        // SPEC §2: the SSN is write-only, for reviewers too; not even its last digits.
+        assert!(subject["identity"].get("ssn").is_none(), "{}", subject["identity"]);
+        assert!(!item.to_string().contains("**-"), "{item}");
+        assert_eq!(subject["identity"]["ssnProvided"], true);
         assert_eq!(subject["identity"]["email"], person["email"]);
         assert_eq!(subject["identity"]["dateOfBirth"], "1995-04-25");
         assert_eq!(subject["identity"]["address"]["postalCode"], "46173");
@@ -210,7 +213,7 @@ both_backends! {
         );
         assert_eq!(
             decide(&app, &operator, &review, &json!({ "decision": "requestInformation", "reasonCode": "other", "missingDocuments": ["proofOfAddress"] })).await.violations(),
-            kycd_tests::violations(&[("missingData", "not_allowed")])
+            kycd_tests::violations(&[("missingDocuments", "not_allowed")])
         );
 
         decide(&app, &operator, &review, &json!({ "decision": "approve", "reasonCode": "documents_verified" }))

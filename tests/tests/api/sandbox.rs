@@ -2,7 +2,7 @@
 //! outcomes deterministically; in production the sandbox routes are 404.
 
 use kycd_tests::{
-    Backend, Options, TestApp, full_person_body, person_body, unique_email, valid_ssn,
+    Backend, Method, Options, TestApp, full_person_body, person_body, unique_email, valid_ssn,
 };
 use serde_json::{Value, json};
 
@@ -123,6 +123,14 @@ async fn production_mode_hides_the_sandbox() {
         .await
         .assert_error(404, "not_found");
     assert_eq!(app.get_person(&key, id).await.json["kycLevel"], "L1");
+    // Nor does the served OpenAPI document list them.
+    let doc = app.request(Method::GET, "/openapi.json", None, None).await;
+    doc.assert_status(200);
+    assert!(doc.json["paths"].as_object().is_some_and(|p| !p.is_empty()));
+    assert!(
+        !doc.text.contains("/sandbox/"),
+        "production lists a sandbox route"
+    );
     // Magic values are ordinary data in production: 111-11-1111 fails the SSN rules on its
     // own merits, not as fraud by fiat.
     let mut body = full_person_body(&unique_email(), "111-11-1111");

@@ -100,4 +100,51 @@ both_backends! {
         // The document number is never echoed.
         assert!(!ok.text.contains("X1234567"));
     }
+
+    /// An accepted import brings in the verified date of birth and address the identity lacks
+    /// (audited like a PATCH); a gender or an address on both sides must agree.
+    async fn imports_bring_in_what_the_identity_lacks(app) {
+        let (_, key) = app.tenant_with_key("acme");
+        let person = app.new_person(&key, &person_body(&unique_email())).await;
+        let id = person["id"].as_str().unwrap();
+        assert_eq!(person["dateOfBirth"], Value::Null);
+        let mut output = import_output("John", "Doe", "1995-04-25", "2099-01-01");
+        output["person"]["gender"] = json!("male");
+        output["person"]["address"] = json!({ "line1": "4220 Davisson Street", "city": "Rushville",
+            "subdivision": "US-IN", "postalCode": "46173", "country": "US" });
+        let ok = app.start_session(&key, &json!({ "userId": id, "type": "import", "output": output })).await;
+        ok.assert_status(200);
+        assert_eq!(ok.json["import"]["status"], "ok", "{}", ok.text);
+        let read = app.get_person(&key, id).await.json;
+        assert_eq!(read["dateOfBirth"], "1995-04-25");
+        assert_eq!(read["address"]["postalCode"], "46173");
+        assert_eq!(read["address"]["state"], "IN");
+        // What is still missing is the SSN only.
+        assert_eq!(read["upgradeRequirements"], json!(["Ssn is not provided"]), "{read}");
+        assert!(read["version"].as_i64() > person["version"].as_i64(), "{read}");
+        let events = app.get_events(&key, id).await;
+        assert!(events.json["data"].as_array().unwrap().iter().any(|e| e["action"] == "identity_updated"
+            && e["fields"] == json!(["address", "dateOfBirth"])), "{}", events.text);
+
+        // The import's person must match: another gender or another postal code is a mismatch.
+        app.patch_person(&key, id, &json!({ "gender": "female" })).await.assert_status(200);
+        let other = app.start_session(&key, &json!({ "userId": id, "type": "import", "output": import_output("John", "Doe", "1995-04-25", "2099-01-01") })).await;
+        assert_eq!(other.json["import"]["status"], "ok", "no gender on the import: {}", other.text);
+        let mut output = import_output("John", "Doe", "1995-04-25", "2099-01-01");
+        output["person"]["gender"] = json!("male");
+        let mismatch = app.start_session(&key, &json!({ "userId": id, "type": "import", "output": output })).await;
+        assert_eq!(mismatch.json["import"]["reason"], "data-mismatch", "{}", mismatch.text);
+        let mut output = import_output("John", "Doe", "1995-04-25", "2099-01-01");
+        output["person"]["address"] = json!({ "line1": "1 Main Street", "city": "Indianapolis",
+            "subdivision": "IN", "postalCode": "46204", "country": "US" });
+        let moved = app.start_session(&key, &json!({ "userId": id, "type": "import", "output": output })).await;
+        assert_eq!(moved.json["import"]["reason"], "data-mismatch", "{}", moved.text);
+        // Seed 002 knows two genders.
+        let mut output = import_output("John", "Doe", "1995-04-25", "2099-01-01");
+        output["person"]["gender"] = json!("undefined");
+        assert_eq!(
+            app.start_session(&key, &json!({ "userId": id, "type": "import", "output": output })).await.violations(),
+            violations(&[("output.person.gender", "enum")])
+        );
+    }
 }

@@ -5,7 +5,7 @@ use kyc_model::{
     Actor, AuditAction, BusinessIdentity, BusinessIdentityId, EventType, PersonalIdentityId,
     TenantId,
 };
-use kyc_store::{DbConnection, audit, business, personal};
+use kyc_store::{DbConnection, audit, business, list::Listing, personal};
 use serde_json::json;
 
 use crate::{
@@ -14,7 +14,7 @@ use crate::{
     error::ApiError,
     idempotency,
     reply::{Reply, if_match},
-    routes::common::{BASE, json_body, page_meta, page_request, path_id, retry_conflicts},
+    routes::common::{BASE, json_body, list_query, page_meta, path_id, retry_conflicts},
     state::{AppState, blocking, read},
     workflow::emit,
 };
@@ -124,14 +124,24 @@ pub async fn create_business(
     .await
 }
 
-/// Lists the tenant's companies (`page[size]`, `page[number]`, `all=true`).
+/// Lists the tenant's companies: seed 001's filters that apply to a company, sorts and pages.
 #[utoipa::path(get, path = "/api/trust/v1/business-identities", tag = "identities",
     params(
+        ("filter[id]" = Option<String>, Query, description = "value, in:a,b or nin:a,b"),
+        ("filter[email]" = Option<String>, Query, description = "value, like:x, in:a,b or nin:a,b"),
+        ("filter[name]" = Option<String>, Query, description = "legal name: value, like:x, in:a,b or nin:a,b"),
+        ("filter[containerId]" = Option<String>, Query, description = "value, in:a,b or nin:a,b"),
+        ("filter[identityOwner]" = Option<String>, Query, description = "the owner's id: value, in:a,b or nin:a,b"),
+        ("filter[type]" = Option<String>, Query, description = "company (every company) or person (none)"),
+        ("sort" = Option<String>, Query, description = "createdAt, -createdAt (default), updatedAt, -updatedAt"),
         ("page[size]" = Option<u32>, Query, description = "1-100, default 30"),
         ("page[number]" = Option<u32>, Query, description = "from 1"),
-        ("all" = Option<bool>, Query, description = "every company, capped"),
+        ("all" = Option<bool>, Query, description = "every match, capped"),
     ),
-    responses((status = 200, description = "A page of companies with the total count")),
+    responses(
+        (status = 200, description = "A page of companies with the total count"),
+        (status = 400, body = crate::dto::ErrorBody, description = "validation_failed: an unknown filter, operator or value"),
+    ),
     security(("bearer" = [])))]
 #[get("/business-identities")]
 pub async fn list_businesses(
@@ -139,13 +149,13 @@ pub async fn list_businesses(
     caller: Reader,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let request = page_request(req.query_string())?;
+    let query = list_query(Listing::Companies, req.query_string())?;
     let tenant = caller.tenant;
     let st = state.clone();
     let page = read(&state, move || {
         Ok(st
             .db
-            .run(|conn| business::list(conn, st.db.keys(), tenant, request))?)
+            .run(|conn| business::list(conn, st.db.keys(), tenant, &query))?)
     })
     .await?;
     let body = json!({

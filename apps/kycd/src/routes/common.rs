@@ -17,6 +17,29 @@ pub fn json_body(body: &[u8]) -> Result<serde_json::Value, ApiError> {
     serde_json::from_slice(body).map_err(|e| invalid_json(&e))
 }
 
+/// A body that must be the empty object: anything else is named, field by field, as unknown
+/// (SPEC §3: unknown JSON fields are refused).
+pub fn no_fields(body: &serde_json::Value) -> Result<(), ApiError> {
+    let Some(object) = body.as_object() else {
+        return Err(ApiError::Validation(serde_json::json!([{
+            "field": "", "rule": "type", "message": "must be a JSON object",
+        }])));
+    };
+    if object.is_empty() {
+        return Ok(());
+    }
+    Err(ApiError::Validation(
+        object
+            .keys()
+            .map(|key| {
+                serde_json::json!({
+                    "field": key, "rule": "unknown_field", "message": "is not a field of this request",
+                })
+            })
+            .collect(),
+    ))
+}
+
 /// Parses a path id; a malformed one is a validation error (seed 001), not a 404.
 pub fn path_id<T: FromStr>(raw: &str, field: &'static str) -> Result<T, ApiError> {
     raw.parse().map_err(|_| {
@@ -26,6 +49,20 @@ pub fn path_id<T: FromStr>(raw: &str, field: &'static str) -> Result<T, ApiError
             "message": "must be a UUID",
         }]))
     })
+}
+
+/// Parses the query of an identity list (filters, sort, pages), refusing unknown parameters.
+pub fn list_query(
+    listing: kyc_store::list::Listing,
+    query: &str,
+) -> Result<kyc_store::list::ListQuery, ApiError> {
+    let pairs = actix_web::web::Query::<Vec<(String, String)>>::from_query(query)
+        .map_err(|_| ApiError::InvalidJson("The query string could not be decoded.".into()))?
+        .into_inner();
+    Ok(kyc_store::list::ListQuery::parse_for(
+        listing,
+        pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+    )?)
 }
 
 /// Parses the paging parameters of a simple list (`page[size]`, `page[number]`, `all`),

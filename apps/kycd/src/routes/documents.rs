@@ -326,6 +326,8 @@ async fn read_form(
     });
     let mut form = Multipart::new(headers, capped);
     let mut parts = Parts::default();
+    // Unknown fields are listed with whatever else is wrong (SPEC §3: every violation).
+    let mut unknown = Vec::new();
     while let Some(field) = form.next().await {
         let mut field = field.map_err(form_error)?;
         let name = field.name().unwrap_or_default().to_owned();
@@ -340,11 +342,16 @@ async fn read_form(
             n if n == FORM.front => &mut parts.front,
             n if n == FORM.back => &mut parts.back,
             other => {
-                return Err(invalid(vec![violation(
+                unknown.push(violation(
                     &shown(other),
                     "unknown_field",
                     "is not a known field",
-                )]));
+                ));
+                // Read past it (the form's cap bounds it) to reach the next part.
+                while let Some(chunk) = field.next().await {
+                    chunk.map_err(form_error)?;
+                }
+                continue;
             }
         };
         if slot.is_some() {
@@ -352,7 +359,7 @@ async fn read_form(
         }
         *slot = Some(read_image(&mut field, limits).await?);
     }
-    parts.finish(&FORM, Vec::new())
+    parts.finish(&FORM, unknown)
 }
 
 fn duplicate(name: &str) -> ApiError {

@@ -4,7 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use kyc_model::PersonalIdentityId;
 use kyc_store::{
     audit, business, containers,
-    list::{ListQuery, PageRequest},
+    list::{Listing, PageRequest},
     personal,
 };
 use serde_json::json;
@@ -15,7 +15,9 @@ use crate::{
     error::ApiError,
     idempotency,
     reply::{Reply, if_match},
-    routes::common::{BASE, json_body, page_meta, path_id, retry_conflicts},
+    routes::common::{
+        BASE, json_body, list_query, no_fields, page_meta, page_request, path_id, retry_conflicts,
+    },
     state::{AppState, blocking, read},
     workflow::{self, Record},
 };
@@ -184,7 +186,7 @@ pub async fn delete_person(
 /// `page[number]`, `all=true`.
 #[utoipa::path(get, path = "/api/trust/v1/personal-identities", tag = "identities",
     params(
-        ("filter[email]" = Option<String>, Query, description = "value, like:x, in:a,b or nin:a,b; also filter[id], filter[firstName], filter[lastName], filter[name] (first or last name), filter[kycLevel], filter[reviewStatus], filter[blocked], filter[containerId]"),
+        ("filter[email]" = Option<String>, Query, description = "value, like:x, in:a,b or nin:a,b; also filter[id], filter[firstName], filter[lastName], filter[name] (first or last name), filter[kycLevel], filter[reviewStatus], filter[blocked], filter[containerId], filter[type] (person: every identity here; company: none)"),
         ("sort" = Option<String>, Query, description = "createdAt, -createdAt, updatedAt or -updatedAt"),
         ("page[size]" = Option<u32>, Query, description = "1-100, default 30"),
         ("page[number]" = Option<u32>, Query, description = "from 1"),
@@ -198,11 +200,7 @@ pub async fn list_people(
     caller: Reader,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let pairs: Vec<(String, String)> =
-        web::Query::<Vec<(String, String)>>::from_query(req.query_string())
-            .map_err(|_| ApiError::InvalidJson("The query string could not be decoded.".into()))?
-            .into_inner();
-    let query = ListQuery::parse(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
+    let query = list_query(Listing::Persons, req.query_string())?;
     let tenant = caller.tenant;
     let st = state.clone();
     let page = read(&state, move || {
@@ -291,23 +289,33 @@ pub async fn get_eligibility(
 
 /// The audit trail of an identity: who changed which fields when, never the values.
 #[utoipa::path(get, path = "/api/trust/v1/personal-identities/{id}/events", tag = "kyc",
-    params(("id" = String, Path)),
-    responses((status = 200, description = "Audit events, oldest first"), (status = 404, body = crate::dto::ErrorBody)),
+    params(
+        ("id" = String, Path),
+        ("page[size]" = Option<u32>, Query, description = "1-100; without paging parameters, every event (capped)"),
+        ("page[number]" = Option<u32>, Query, description = "from 1"),
+        ("all" = Option<bool>, Query, description = "every event, capped"),
+    ),
+    responses((status = 200, description = "Audit events, oldest first, with the total count"), (status = 400, body = crate::dto::ErrorBody), (status = 404, body = crate::dto::ErrorBody)),
     security(("bearer" = [])))]
 #[get("/personal-identities/{id}/events")]
 pub async fn get_events(
     state: State,
     caller: Reader,
+    req: HttpRequest,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id: PersonalIdentityId = path_id(&id, "id")?;
+    let request = match req.query_string() {
+        "" => PageRequest::All,
+        query => page_request(query)?,
+    };
     let tenant = caller.tenant;
     let st = state.clone();
     let events = read(&state, move || {
         st.db.run(|conn| {
-            let page = audit::list_for_identity(conn, tenant, id, PageRequest::All)?;
+            let page = audit::list_for_identity(conn, tenant, id, request)?;
             // An erased identity keeps its trail; one that never existed here has none.
-            if page.items.is_empty() {
+            if page.total == 0 {
                 personal::find(conn, st.db.keys(), tenant, id)?;
             }
             Ok::<_, ApiError>(page)
@@ -328,13 +336,19 @@ pub async fn get_events(
             })
         })
         .collect();
-    Ok(Reply::ok(&json!({ "data": data })).into_response())
+    let meta = page_meta(events.request, events.total, data.len());
+    Ok(Reply::ok(&json!({ "data": data, "meta": meta })).into_response())
 }
 
-/// Re-runs the KYC check on the identity's current data.
+/// Re-runs the KYC check on the identity's current data. The body is empty or `{}`: the check
+/// takes no parameters.
 #[utoipa::path(post, path = "/api/trust/v1/personal-identities/{id}/kyc-checks", tag = "kyc",
     params(("id" = String, Path)),
-    responses((status = 201, description = "The check and the identity after it"), (status = 404, body = crate::dto::ErrorBody)),
+    responses(
+        (status = 201, description = "The check and the identity after it"),
+        (status = 400, body = crate::dto::ErrorBody, description = "invalid_json, or validation_failed (unknown_field) for a body other than {}"),
+        (status = 404, body = crate::dto::ErrorBody),
+    ),
     security(("bearer" = [])))]
 #[post("/personal-identities/{id}/kyc-checks")]
 pub async fn run_kyc_check(
@@ -345,6 +359,9 @@ pub async fn run_kyc_check(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let id: PersonalIdentityId = path_id(&id, "id")?;
+    if !body.is_empty() {
+        no_fields(&json_body(&body)?)?;
+    }
     let caller = caller.0;
     idempotency::run(
         &state,

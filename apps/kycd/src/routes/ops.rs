@@ -49,10 +49,10 @@ pub async fn ready(state: web::Data<crate::state::AppState>) -> Result<HttpRespo
     Ok(HttpResponse::Ok().json(serde_json::json!({ "status": "ok" })))
 }
 
-/// The OpenAPI 3.1 document of this API.
+/// The OpenAPI 3.1 document of this API (in production mode without the sandbox routes).
 #[get("/openapi.json")]
-pub async fn openapi() -> HttpResponse {
+pub async fn openapi(state: web::Data<crate::state::AppState>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/json")
-        .body(crate::openapi::json())
+        .body(crate::openapi::served_json(state.sandbox()))
 }

@@ -121,17 +121,6 @@ pub struct ReviewDocumentDto {
     pub images: Option<ReviewImagesDto>,
 }
 
-/// The person under review, with the SSN masked to its last four digits.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ReviewIdentityDto {
-    #[serde(flatten)]
-    pub identity: PersonalIdentityDto,
-    /// `***-**-1234`; absent when no SSN is on file.
-    #[schema(example = "***-**-4885")]
-    pub ssn: Option<String>,
-}
-
 /// The latest KYC check: per field `passed`, `notProvided`, or `failed` with the reason and
 /// the rule, never the value.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -148,7 +137,9 @@ pub struct ReviewCheckDto {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ReviewSubjectDto {
-    pub identity: ReviewIdentityDto,
+    /// The person under review. The SSN stays write-only here too (`ssnProvided` says whether
+    /// one is on file; the latest check says whether it passed).
+    pub identity: PersonalIdentityDto,
     /// `summary.status`: `ok`, `pending`, `restricted` or `blocked`.
     pub summary_status: String,
     /// Failed KYC checks since the last review decision.
@@ -638,14 +629,7 @@ fn view(
         version: item.version,
         decision: decision_view(item, note),
         subject: ReviewSubjectDto {
-            identity: ReviewIdentityDto {
-                identity: PersonalIdentityDto::from(identity),
-                ssn: identity
-                    .data
-                    .ssn
-                    .as_ref()
-                    .map(|ssn| format!("***-**-{}", ssn.serial())),
-            },
+            identity: PersonalIdentityDto::from(identity),
             summary_status: wire_name(evaluation.summary()),
             failed_attempts: evaluation.failed_attempts(),
             processes: Value::Object(processes),

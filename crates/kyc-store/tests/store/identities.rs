@@ -278,9 +278,20 @@ both_backends! {
         let mut expected = vec![made.clone(), second.clone()];
         expected.sort_by_key(|b| (b.created_at, *b.id.as_uuid()));
         assert_eq!(in_container, expected);
-        let page = db.run(|c| business::list(c, db.keys(), t, kyc_store::list::PageRequest::page(1, 1))).unwrap();
+        let query = kyc_store::list::ListQuery { page: kyc_store::list::PageRequest::page(1, 1), ..Default::default() };
+        let page = db.run(|c| business::list(c, db.keys(), t, &query)).unwrap();
         assert_eq!(page.total, 2);
         assert_eq!(page.items.len(), 1);
+        // Filters of the company list: the owner, the legal name (like), the type.
+        let of = |pairs: &[(&str, &str)]| kyc_store::list::ListQuery::parse_for(kyc_store::list::Listing::Companies, pairs.iter().copied()).unwrap();
+        let owner_id = owner.id.to_string();
+        let count = |q: &kyc_store::list::ListQuery| db.run(|c| business::list(c, db.keys(), t, q)).unwrap().total;
+        assert_eq!(count(&of(&[("filter[identityOwner]", owner_id.as_str())])), 2);
+        assert_eq!(count(&of(&[("filter[identityOwner]", &format!("nin:{owner_id}"))])), 0);
+        assert_eq!(count(&of(&[("filter[name]", "like:WIDGETS")])), 2);
+        assert_eq!(count(&of(&[("filter[name]", "like:globex")])), 0);
+        assert_eq!(count(&of(&[("filter[type]", "person")])), 0);
+        assert!(kyc_store::list::ListQuery::parse_for(kyc_store::list::Listing::Companies, [("filter[kycLevel]", "L1")]).is_err());
 
         // Updates are versioned; the owner must stay a person of the tenant.
         let mut changed = read.clone();
