@@ -198,16 +198,18 @@ impl Db {
         self.run(crate::dialect::checkpoint_truncate)
     }
 
-    /// Erases a personal identity (see [`crate::erasure::erase_personal_identity`]) in one
-    /// transaction, then scrubs the WAL.
+    /// Erases a personal identity (see [`crate::erasure::erase_personal_identity`], with its
+    /// optional expected version) in one transaction, then scrubs the WAL.
     pub fn erase_personal_identity(
         &self,
         tenant: kyc_model::TenantId,
         id: kyc_model::PersonalIdentityId,
         actor: kyc_model::Actor,
+        expected_version: Option<i64>,
     ) -> Result<crate::erasure::ErasureReport, StoreError> {
-        let report =
-            self.write(|conn| crate::erasure::erase_personal_identity(conn, tenant, id, actor))?;
+        let report = self.write(|conn| {
+            crate::erasure::erase_personal_identity(conn, tenant, id, actor, expected_version)
+        })?;
         self.scrub_wal()?;
         Ok(report)
     }

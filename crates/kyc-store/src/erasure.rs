@@ -35,16 +35,26 @@ pub struct ErasureReport {
 }
 
 /// Erases a live personal identity of `tenant` and appends the `identity_erased` tombstone
-/// by `actor`. Run it in a write transaction; on SQLite follow the commit with
-/// [`crate::Db::scrub_wal`] (or use [`crate::Db::erase_personal_identity`], which does both).
+/// by `actor`; with `expected_version` (an `If-Match`), only if the identity is still at that
+/// version (else [`StoreError::Conflict`], nothing erased). Run it in a write transaction; on
+/// SQLite follow the commit with [`crate::Db::scrub_wal`] (or use
+/// [`crate::Db::erase_personal_identity`], which does both).
 #[tracing::instrument(skip_all, fields(tenant = %tenant, id = %id))]
 pub fn erase_personal_identity(
     conn: &mut DbConnection,
     tenant: TenantId,
     id: PersonalIdentityId,
     actor: Actor,
+    expected_version: Option<i64>,
 ) -> Result<ErasureReport, StoreError> {
-    crate::personal::require_live(conn, tenant, id)?;
+    let version = crate::personal::lock(conn, tenant, id)?;
+    if let Some(expected) = expected_version.filter(|&v| v != version) {
+        return Err(StoreError::Conflict {
+            entity: "personal_identity",
+            expected,
+            actual: version,
+        });
+    }
     let t = tenant.to_string();
     let pid = id.to_string();
     let doc_ids: Vec<String> = d::documents

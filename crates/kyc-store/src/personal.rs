@@ -809,27 +809,24 @@ impl ErasedColumns {
 /// Locks a live personal identity of `tenant` for the rest of the current write transaction,
 /// so that concurrent read-modify-write sequences on it (a PATCH, a document upload, a review
 /// decision) run one after another instead of failing each other's version check. PostgreSQL:
-/// `SELECT ... FOR UPDATE`; SQLite: nothing to do, its write transactions (`BEGIN IMMEDIATE`)
-/// already run one at a time. A missing identity is [`StoreError::NotFound`].
+/// `SELECT ... FOR UPDATE`; SQLite: a plain read, its write transactions (`BEGIN IMMEDIATE`)
+/// already run one at a time. Returns the identity's version as locked; a missing identity is
+/// [`StoreError::NotFound`].
 pub fn lock(
     conn: &mut DbConnection,
     tenant: TenantId,
     id: PersonalIdentityId,
-) -> Result<(), StoreError> {
+) -> Result<i64, StoreError> {
+    let row = live(tenant)
+        .filter(p::id.eq(id.to_string()))
+        .select(p::version);
     let found = match conn {
         #[cfg(feature = "sqlite")]
-        DbConnection::Sqlite(_) => return require_live(conn, tenant, id),
+        DbConnection::Sqlite(c) => row.get_result::<i64>(c).optional()?,
         #[cfg(feature = "postgres")]
-        DbConnection::Postgres(c) => p::personal_identities
-            .filter(p::id.eq(id.to_string()))
-            .filter(p::tenant_id.eq(tenant.to_string()))
-            .filter(p::erased_at.is_null())
-            .select(p::id)
-            .for_update()
-            .get_result::<String>(c)
-            .optional()?,
+        DbConnection::Postgres(c) => row.for_update().get_result::<i64>(c).optional()?,
     };
-    found.map(|_| ()).ok_or(StoreError::NotFound {
+    found.ok_or(StoreError::NotFound {
         entity: "personal_identity",
     })
 }

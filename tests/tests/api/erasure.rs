@@ -1,7 +1,9 @@
 //! Erasure (SPEC §6): `DELETE` removes every piece of PII, unrecoverably, leaving an audit
 //! tombstone; the trail stays readable and ends with `identity_erased`.
 
-use kycd_tests::{Backend, dashed_ssn, full_person_body, unique_email, unique_surname, valid_ssn};
+use kycd_tests::{
+    BASE, Backend, Method, dashed_ssn, full_person_body, unique_email, unique_surname, valid_ssn,
+};
 use serde_json::json;
 
 both_backends! {
@@ -30,7 +32,25 @@ both_backends! {
             assert!(!app.files_containing(&surname).is_empty(), "the raw scan does not see the name");
         }
 
-        let erased = app.delete_person(&key, &id).await;
+        // `If-Match` makes the erasure conditional: a stale ETag erases nothing.
+        let current = app.get_person(&key, &id).await;
+        let etag = current.header("etag").unwrap().to_owned();
+        let stale = format!("\"v{}\"", current.json["version"].as_i64().unwrap() - 1);
+        let refused = app
+            .call(Method::DELETE, &format!("{BASE}/personal-identities/{id}"))
+            .key(&key)
+            .header("if-match", &stale)
+            .send()
+            .await;
+        refused.assert_error(412, "version_conflict");
+        assert_eq!(app.get_person(&key, &id).await.json, current.json);
+
+        let erased = app
+            .call(Method::DELETE, &format!("{BASE}/personal-identities/{id}"))
+            .key(&key)
+            .header("if-match", &etag)
+            .send()
+            .await;
         erased.assert_status(204);
         assert!(erased.text.is_empty(), "{}", erased.text);
         assert!(!erased.request_id().is_empty());

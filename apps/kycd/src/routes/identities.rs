@@ -166,19 +166,31 @@ pub async fn patch_person(
 
 /// Erases the identity: PII and images removed, an audit tombstone kept.
 #[utoipa::path(delete, path = "/api/trust/v1/personal-identities/{id}", tag = "identities",
-    params(("id" = String, Path)),
-    responses((status = 204, description = "Erased"), (status = 404, body = crate::dto::ErrorBody, description = "identity_not_found")),
+    params(("id" = String, Path), ("If-Match" = Option<String>, Header, description = "ETag of the version to erase")),
+    responses(
+        (status = 204, description = "Erased"),
+        (status = 404, body = crate::dto::ErrorBody, description = "identity_not_found"),
+        (status = 412, body = crate::dto::ErrorBody, description = "version_conflict: the identity changed since that ETag"),
+    ),
     security(("bearer" = [])))]
 #[delete("/personal-identities/{id}")]
 pub async fn delete_person(
     state: State,
     caller: Writer,
+    req: HttpRequest,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id: PersonalIdentityId = path_id(&id, "id")?;
+    let expected = if_match(&req)?;
     let (tenant, actor) = (caller.tenant, caller.actor());
     let st = state.clone();
-    blocking(move || Ok(st.db.erase_personal_identity(tenant, id, actor)?)).await?;
+    blocking(
+        move || match st.db.erase_personal_identity(tenant, id, actor, expected) {
+            Err(kyc_store::StoreError::Conflict { .. }) => Err(ApiError::VersionConflict),
+            other => Ok(other?),
+        },
+    )
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -99,7 +99,7 @@ both_backends! {
             }
         }
 
-        let report = db.db.erase_personal_identity(t, v.id, Actor::ApiKey(reviewer)).unwrap();
+        let report = db.db.erase_personal_identity(t, v.id, Actor::ApiKey(reviewer), None).unwrap();
         assert_eq!(report, ErasureReport { documents: 1, images: 2, kyc_checks: 1, review_items: 1, idempotency_records: 1 });
 
         assert!(db.run(|c| personal::find(c, k, t, v.id)).unwrap_err().is_not_found());
@@ -117,11 +117,11 @@ both_backends! {
         assert!(last.fields.is_empty());
         assert_eq!(trail.len(), 2, "earlier events stay: they hold field names only");
         // Erasing twice: it is gone.
-        assert!(db.db.erase_personal_identity(t, v.id, Actor::System).unwrap_err().is_not_found());
+        assert!(db.db.erase_personal_identity(t, v.id, Actor::System, None).unwrap_err().is_not_found());
         // The email is free again.
         let again = identity(db, t, victim());
         assert_ne!(again.id, v.id);
-        db.write(|c| kyc_store::erasure::erase_personal_identity(c, t, again.id, Actor::System)).unwrap();
+        db.write(|c| kyc_store::erasure::erase_personal_identity(c, t, again.id, Actor::System, None)).unwrap();
         db.db.scrub_wal().unwrap();
 
         if let Some(after) = db.sqlite_bytes() {

@@ -61,7 +61,7 @@ both_backends! {
             .unwrap();
         db.write(|c| business::lock(c, t, company.id)).unwrap();
         assert!(db.write(|c| business::lock(c, other, company.id)).unwrap_err().is_not_found());
-        db.write(|c| kyc_store::erasure::erase_personal_identity(c, t, p.id, kyc_model::Actor::System)).unwrap();
+        db.write(|c| kyc_store::erasure::erase_personal_identity(c, t, p.id, kyc_model::Actor::System, None)).unwrap();
         assert!(db.write(|c| personal::lock(c, t, p.id)).unwrap_err().is_not_found());
     }
 
