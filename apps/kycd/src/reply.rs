@@ -75,7 +75,8 @@ pub fn etag(version: i64) -> String {
 }
 
 /// The version an `If-Match` header names: `None` without the header or for `*`, an error for
-/// a value that is not one of our ETags.
+/// a value that is not one of our version ETags. A weak tag never matches: `If-Match` compares
+/// strongly (RFC 9110 §13.1.1).
 pub fn if_match(req: &actix_web::HttpRequest) -> Result<Option<i64>, crate::error::ApiError> {
     let Some(value) = req.headers().get(actix_web::http::header::IF_MATCH) else {
         return Ok(None);
@@ -84,8 +85,7 @@ pub fn if_match(req: &actix_web::HttpRequest) -> Result<Option<i64>, crate::erro
     if text == "*" {
         return Ok(None);
     }
-    text.trim_start_matches("W/")
-        .strip_prefix("\"v")
+    text.strip_prefix("\"v")
         .and_then(|rest| rest.strip_suffix('"'))
         .and_then(|digits| digits.parse::<i64>().ok())
         .map(Some)
@@ -106,7 +106,7 @@ mod tests {
                 .to_http_request()
         };
         assert_eq!(if_match(&req(&etag(7))).unwrap(), Some(7));
-        assert_eq!(if_match(&req("W/\"v7\"")).unwrap(), Some(7));
+        assert!(if_match(&req("W/\"v7\"")).is_err());
         assert_eq!(if_match(&req("*")).unwrap(), None);
         assert!(if_match(&req("\"something-else\"")).is_err());
         assert_eq!(

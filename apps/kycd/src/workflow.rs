@@ -441,16 +441,41 @@ pub fn patch_person(
         return Err(ApiError::VersionConflict);
     }
     let data = patch.apply(&current.data);
+    match change_data(conn, state, &current, data, actor, None)? {
+        Some(updated) => settle(conn, state, updated, actor),
+        None => Ok(current),
+    }
+}
+
+/// Stores `data` as the identity's data, unless nothing changed (`None`): refuses a locked
+/// field of a confirmed identity, records the changed field names in the audit trail and an
+/// `identity.updated` event (with `source` where the change did not come from a PATCH), and
+/// re-runs the KYC check when a KYC field changed. The caller settles the level.
+fn change_data(
+    conn: &mut DbConnection,
+    state: &AppState,
+    current: &PersonalIdentity,
+    data: kyc_model::PersonalData,
+    actor: Actor,
+    source: Option<&str>,
+) -> Result<Option<PersonalIdentity>, ApiError> {
     let changed = ChangedFields::between(&current.data, &data);
     ensure_unlocked(&current.kyc, changed)?;
     if changed.iter().next().is_none() {
-        return Ok(current);
+        return Ok(None);
     }
     let names: Vec<&str> = changed
         .iter()
         .map(kyc_tiers::PersonalField::as_str)
         .collect();
-    let updated = personal::update(conn, state.db.keys(), &PersonalIdentity { data, ..current })?;
+    let updated = personal::update(
+        conn,
+        state.db.keys(),
+        &PersonalIdentity {
+            data,
+            ..current.clone()
+        },
+    )?;
     audit_identity(
         conn,
         &updated,
@@ -459,16 +484,15 @@ pub fn patch_person(
         &names,
         None,
     )?;
-    emit(
-        conn,
-        tenant,
-        EventType::IdentityUpdated,
-        json!({ "identityId": updated.id, "changedFields": names }),
-    )?;
+    let mut event = json!({ "identityId": updated.id, "changedFields": names });
+    if let Some(source) = source {
+        event["source"] = json!(source);
+    }
+    emit(conn, updated.tenant_id, EventType::IdentityUpdated, event)?;
     if changed.needs_kyc_check() {
         run_check(conn, state, &updated, actor)?;
     }
-    settle(conn, state, updated, actor)
+    Ok(Some(updated))
 }
 
 /// `POST /personal-identities/{id}/kyc-checks`: an explicit re-run.
@@ -956,8 +980,8 @@ pub fn start_session(
 }
 
 /// The verified date of birth and address of an accepted import, for an identity that has
-/// none (SPEC §7: import brings in pre-verified data): stored, audited and announced like a
-/// PATCH of those fields, then checked like one. What the identity already has was compared
+/// none (SPEC §7: import brings in pre-verified data): stored, audited, announced and checked
+/// like a PATCH of those fields ([`change_data`]). What the identity already has was compared
 /// with the import ([`kyc_rules::kyc::check_import_matches`]) and stays.
 fn adopt_imported(
     conn: &mut DbConnection,
@@ -971,36 +995,7 @@ fn adopt_imported(
     if data.address.is_none() {
         data.address.clone_from(&person.address);
     }
-    let changed = ChangedFields::between(&identity.data, &data);
-    if changed.iter().next().is_none() {
-        return Ok(identity);
-    }
-    ensure_unlocked(&identity.kyc, changed)?;
-    let names: Vec<&str> = changed
-        .iter()
-        .map(kyc_tiers::PersonalField::as_str)
-        .collect();
-    let updated = personal::update(
-        conn,
-        state.db.keys(),
-        &PersonalIdentity { data, ..identity },
-    )?;
-    audit_identity(
-        conn,
-        &updated,
-        actor,
-        AuditAction::IdentityUpdated,
-        &names,
-        None,
-    )?;
-    emit(
-        conn,
-        updated.tenant_id,
-        EventType::IdentityUpdated,
-        json!({ "identityId": updated.id, "changedFields": names, "source": "import" }),
-    )?;
-    run_check(conn, state, &updated, actor)?;
-    Ok(updated)
+    Ok(change_data(conn, state, &identity, data, actor, Some("import"))?.unwrap_or(identity))
 }
 
 // Compliance review decisions (`POST /reviews/{id}/decision`).

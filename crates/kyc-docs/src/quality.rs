@@ -128,9 +128,11 @@ impl Verdict {
         if failed(QualityCode::Monochrome) && !failed(QualityCode::Blur) {
             return Self::Rejected(vec![QualityCode::Monochrome]);
         }
+        // Past this point `monochrome` decides nothing: a frame without colour or detail is
+        // asked for again for the reasons a new photo fixes.
         let reasons: Vec<QualityCode> = checks
             .iter()
-            .filter(|c| !c.passed)
+            .filter(|c| !c.passed && c.code != QualityCode::Monochrome)
             .map(|c| c.code)
             .collect();
         if reasons.is_empty() {

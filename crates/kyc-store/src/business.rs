@@ -8,7 +8,7 @@ use kyc_model::{
 
 use crate::{
     DbConnection, Keyring, StoreError,
-    conn::MultiBackend,
+    conn::{MultiBackend, on_backend},
     crypto::Aad,
     dialect,
     list::{FilterField, FilterOp, ListQuery, Listing, Page, Sort},
@@ -18,7 +18,7 @@ use crate::{
         personal_identities::dsl as p,
     },
     ts,
-    util::{WithKeys, from_json, parse_id, to_json},
+    util::{WithKeys, claim_email, from_json, parse_id, to_json},
 };
 
 const TABLE: &str = "business_identities";
@@ -162,33 +162,18 @@ fn owner_container(
         })
 }
 
-/// An email is unique in the tenant across companies and persons (SPEC §3): the unique index
-/// covers companies, this probe the persons.
-fn ensure_no_person_uses(
-    conn: &mut DbConnection,
-    tenant: TenantId,
-    email: &Email,
-) -> Result<(), StoreError> {
-    let tenant = tenant.to_string();
-    crate::dialect::lock_email(conn, &tenant, email.as_str())?;
-    if crate::personal::email_used(conn, &tenant, email.as_str())? {
-        return Err(StoreError::EmailInUse);
-    }
-    Ok(())
-}
-
-/// Whether a company of `tenant` uses `email` (stored lowercased, like the argument).
+/// Whether a company of `tenant` uses `email` (stored lowercased, like the argument). On the
+/// concrete connection: every person create runs it.
 pub(crate) fn email_used(
     conn: &mut DbConnection,
     tenant: &str,
     email: &str,
 ) -> Result<bool, StoreError> {
-    Ok(b::business_identities
-        .filter(b::tenant_id.eq(tenant))
-        .filter(b::email.eq(email))
-        .count()
-        .get_result::<i64>(conn)?
-        > 0)
+    let query = b::business_identities
+        .filter(b::tenant_id.eq(tenant.to_owned()))
+        .filter(b::email.eq(email.to_owned()))
+        .count();
+    Ok(on_backend!(conn, |conn| query.get_result::<i64>(conn))? > 0)
 }
 
 /// A write's error, with the one unique key a company write can break (the tenant's emails; ids
@@ -203,9 +188,9 @@ fn email_in_use(err: diesel::result::Error) -> StoreError {
 }
 
 /// Stores a company in its owner's container. Its email must be free among the tenant's
-/// companies and persons ([`StoreError::EmailInUse`]). An owner that is not a live personal identity of
-/// the tenant is `NotFound { entity: "identity_owner" }` (use [`exists`] first to tell a
-/// business-identity owner apart).
+/// companies and persons ([`StoreError::EmailInUse`]). An owner that is not a live personal
+/// identity of the tenant is `NotFound { entity: "identity_owner" }` (use [`exists`] first to
+/// tell a business-identity owner apart).
 #[tracing::instrument(skip_all, fields(tenant = %new.tenant_id))]
 pub fn insert(
     conn: &mut DbConnection,
@@ -213,7 +198,12 @@ pub fn insert(
     new: &NewBusinessIdentity,
 ) -> Result<BusinessIdentity, StoreError> {
     let container = owner_container(conn, new.tenant_id, new.data.identity_owner)?;
-    ensure_no_person_uses(conn, new.tenant_id, &new.data.email)?;
+    claim_email(
+        conn,
+        new.tenant_id,
+        &new.data.email,
+        crate::personal::email_used,
+    )?;
     let id = BusinessIdentityId::random();
     let id_text = id.to_string();
     let now = ts::now_ms();
@@ -388,7 +378,12 @@ pub fn update(
         .get_result(conn)
         .optional()?;
     if stored_email.is_some_and(|e| e != company.data.email.as_str()) {
-        ensure_no_person_uses(conn, company.tenant_id, &company.data.email)?;
+        claim_email(
+            conn,
+            company.tenant_id,
+            &company.data.email,
+            crate::personal::email_used,
+        )?;
     }
     let data = DataColumns::new(keys, &id, &company.data)?;
     let now = ts::now_ms();

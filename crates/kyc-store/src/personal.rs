@@ -20,7 +20,9 @@ use crate::{
     list::{FilterField, FilterOp, ListQuery, Listing, Page, Sort},
     schema::personal_identities::{self, dsl as p},
     ts,
-    util::{WithKeys, from_json, from_serde_name, parse_id, required, serde_name, to_json},
+    util::{
+        WithKeys, claim_email, from_json, from_serde_name, parse_id, required, serde_name, to_json,
+    },
 };
 
 const TABLE: &str = "personal_identities";
@@ -320,21 +322,6 @@ fn map_constraint(err: StoreError) -> StoreError {
     }
 }
 
-/// An email is unique in the tenant across persons and companies (SPEC §3; seed 001 keeps both
-/// in one collection): the unique index covers persons, this probe the companies.
-fn ensure_no_company_uses(
-    conn: &mut DbConnection,
-    tenant: TenantId,
-    email: &Email,
-) -> Result<(), StoreError> {
-    let tenant = tenant.to_string();
-    crate::dialect::lock_email(conn, &tenant, email.as_str())?;
-    if crate::business::email_used(conn, &tenant, email.as_str())? {
-        return Err(StoreError::EmailInUse);
-    }
-    Ok(())
-}
-
 /// Whether a live person of `tenant` uses `email` (stored lowercased, like the argument).
 pub(crate) fn email_used(
     conn: &mut DbConnection,
@@ -367,8 +354,8 @@ fn live_boxed(tenant: TenantId) -> personal_identities::BoxedQuery<'static, Mult
     live(tenant).into_boxed()
 }
 
-/// Stores a new personal identity. Its email must be free in the tenant, among persons and companies
-/// ([`StoreError::EmailInUse`]); its container must belong to the tenant
+/// Stores a new personal identity. Its email must be free in the tenant, among persons and
+/// companies ([`StoreError::EmailInUse`]); its container must belong to the tenant
 /// ([`StoreError::NotFound`]) and hold no personal identity yet ([`StoreError::Duplicate`]).
 #[tracing::instrument(skip_all, fields(tenant = %new.tenant_id))]
 pub fn insert(
@@ -378,7 +365,12 @@ pub fn insert(
 ) -> Result<PersonalIdentity, StoreError> {
     let id = new.id;
     let id_text = id.to_string();
-    ensure_no_company_uses(conn, new.tenant_id, &new.data.email)?;
+    claim_email(
+        conn,
+        new.tenant_id,
+        &new.data.email,
+        crate::business::email_used,
+    )?;
     let now = ts::now_ms();
     let row = InsertRow {
         data: DataColumns::new(keys, new.tenant_id, &id_text, &new.data, &new.kyc)?,
@@ -531,7 +523,12 @@ pub fn update(
         .get_result(conn)
         .optional()?;
     if stored_email.is_some_and(|e| e.as_deref() != Some(identity.data.email.as_str())) {
-        ensure_no_company_uses(conn, identity.tenant_id, &identity.data.email)?;
+        claim_email(
+            conn,
+            identity.tenant_id,
+            &identity.data.email,
+            crate::business::email_used,
+        )?;
     }
     let data = DataColumns::new(keys, identity.tenant_id, &id, &identity.data, &identity.kyc)?;
     let now = ts::now_ms();

@@ -4,7 +4,7 @@ use std::str::FromStr;
 
 use serde::{Serialize, de::DeserializeOwned};
 
-use crate::{Keyring, StoreError};
+use crate::{DbConnection, Keyring, StoreError};
 
 /// A row together with the keyring that opens its ciphertexts: the input of the `TryFrom`
 /// conversions of rows that hold encrypted columns.
@@ -67,4 +67,25 @@ pub(crate) fn required<T>(
     column: &'static str,
 ) -> Result<T, StoreError> {
     value.ok_or(StoreError::corrupt(table, column))
+}
+
+/// Whether the other identity table (persons or companies) has a row of `tenant` with `email`.
+pub(crate) type EmailProbe = fn(&mut DbConnection, &str, &str) -> Result<bool, StoreError>;
+
+/// An email is unique in its tenant across persons and companies (SPEC §3; seed 001 keeps both
+/// in one collection): each table's unique index covers its own rows, and a write giving an
+/// identity `email` probes the other table with `used_by_other` ([`StoreError::EmailInUse`] if
+/// taken), after [`crate::dialect::lock_email`] so that concurrent writers take turns.
+pub(crate) fn claim_email(
+    conn: &mut DbConnection,
+    tenant: kyc_model::TenantId,
+    email: &kyc_model::Email,
+    used_by_other: EmailProbe,
+) -> Result<(), StoreError> {
+    let tenant = tenant.to_string();
+    crate::dialect::lock_email(conn, &tenant, email.as_str())?;
+    if used_by_other(conn, &tenant, email.as_str())? {
+        return Err(StoreError::EmailInUse);
+    }
+    Ok(())
 }

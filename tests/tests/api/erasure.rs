@@ -43,6 +43,14 @@ both_backends! {
             .send()
             .await;
         refused.assert_error(412, "version_conflict");
+        // `If-Match` compares strongly: a weak tag never matches.
+        let weak = app
+            .call(Method::DELETE, &format!("{BASE}/personal-identities/{id}"))
+            .key(&key)
+            .header("if-match", &format!("W/{etag}"))
+            .send()
+            .await;
+        weak.assert_error(412, "version_conflict");
         assert_eq!(app.get_person(&key, &id).await.json, current.json);
 
         let erased = app
@@ -82,6 +90,12 @@ both_backends! {
         for secret in [email.as_str(), surname.as_str(), ssn.as_str(), "1971-08-13", "Geologist"] {
             assert!(!events.text.contains(secret), "the trail holds a value");
         }
+        // The trail pages like the other lists, and bad paging is named in full.
+        let page = app.request(Method::GET, &format!("{BASE}/personal-identities/{id}/events?page[size]=1&page[number]=2"), Some(&key), None).await;
+        assert_eq!(page.json["data"][0], events.json["data"][1], "{}", page.text);
+        assert_eq!(page.json["meta"]["total"], actions.len());
+        let bad = app.request(Method::GET, &format!("{BASE}/personal-identities/{id}/events?foo=1&page[size]=0"), Some(&key), None).await;
+        assert_eq!(bad.violations(), kycd_tests::violations(&[("foo", "unknown_parameter"), ("page[size]", "range")]));
 
         // Whatever the container answers now, it holds none of the person's data.
         let container = app.get_container(&key, &container).await;

@@ -51,14 +51,19 @@ pub fn path_id<T: FromStr>(raw: &str, field: &'static str) -> Result<T, ApiError
     })
 }
 
+/// The decoded `name=value` pairs of a query string, in order.
+pub fn query_pairs(query: &str) -> Result<Vec<(String, String)>, ApiError> {
+    actix_web::web::Query::<Vec<(String, String)>>::from_query(query)
+        .map(actix_web::web::Query::into_inner)
+        .map_err(|_| ApiError::InvalidJson("The query string could not be decoded.".into()))
+}
+
 /// Parses the query of an identity list (filters, sort, pages), refusing unknown parameters.
 pub fn list_query(
     listing: kyc_store::list::Listing,
     query: &str,
 ) -> Result<kyc_store::list::ListQuery, ApiError> {
-    let pairs = actix_web::web::Query::<Vec<(String, String)>>::from_query(query)
-        .map_err(|_| ApiError::InvalidJson("The query string could not be decoded.".into()))?
-        .into_inner();
+    let pairs = query_pairs(query)?;
     Ok(kyc_store::list::ListQuery::parse_for(
         listing,
         pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())),
@@ -66,16 +71,13 @@ pub fn list_query(
 }
 
 /// Parses the paging parameters of a simple list (`page[size]`, `page[number]`, `all`),
-/// refusing any other parameter.
+/// refusing any other parameter; every broken rule is listed.
 pub fn page_request(query: &str) -> Result<kyc_store::list::PageRequest, ApiError> {
     use kyc_store::list::PageRequest;
-    let pairs = actix_web::web::Query::<Vec<(String, String)>>::from_query(query)
-        .map_err(|_| ApiError::InvalidJson("The query string could not be decoded.".into()))?
-        .into_inner();
-    let violation = |field: &str, rule: &str, message: &str| {
-        ApiError::Validation(
-            serde_json::json!([{ "field": field, "rule": rule, "message": message }]),
-        )
+    let pairs = query_pairs(query)?;
+    let mut violations = Vec::new();
+    let mut violation = |field: &str, rule: &str, message: &str| {
+        violations.push(serde_json::json!({ "field": field, "rule": rule, "message": message }));
     };
     let (mut number, mut size, mut all) = (1u32, 30u32, false);
     for (name, value) in &pairs {
@@ -84,30 +86,25 @@ pub fn page_request(query: &str) -> Result<kyc_store::list::PageRequest, ApiErro
                 .parse::<u32>()
                 .ok()
                 .filter(|n| (min..=max).contains(n))
-                .ok_or_else(|| {
-                    violation(
-                        name,
-                        "range",
-                        &format!("must be a whole number from {min} to {max}"),
-                    )
-                })
         };
         match name.as_str() {
-            "page[number]" => number = number_in(1, u32::MAX)?,
-            "page[size]" => size = number_in(1, 100)?,
-            "all" => {
-                all = value
-                    .parse::<bool>()
-                    .map_err(|_| violation(name, "type", "must be true or false"))?;
-            }
-            _ => {
-                return Err(violation(
-                    name,
-                    "unknown_parameter",
-                    "is not a parameter of this list",
-                ));
-            }
+            "page[number]" => match number_in(1, u32::MAX) {
+                Some(n) => number = n,
+                None => violation(name, "range", "must be a whole number from 1"),
+            },
+            "page[size]" => match number_in(1, 100) {
+                Some(n) => size = n,
+                None => violation(name, "range", "must be a whole number from 1 to 100"),
+            },
+            "all" => match value.parse::<bool>() {
+                Ok(b) => all = b,
+                Err(_) => violation(name, "type", "must be true or false"),
+            },
+            _ => violation(name, "unknown_parameter", "is not a parameter of this list"),
         }
+    }
+    if !violations.is_empty() {
+        return Err(ApiError::Validation(serde_json::Value::Array(violations)));
     }
     Ok(if all {
         PageRequest::All

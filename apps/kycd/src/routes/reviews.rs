@@ -228,9 +228,7 @@ struct ReviewQuery {
 }
 
 fn parse_query(query: &str) -> Result<ReviewQuery, ApiError> {
-    let pairs = web::Query::<Vec<(String, String)>>::from_query(query)
-        .map_err(|_| ApiError::InvalidJson("The query string could not be decoded.".into()))?
-        .into_inner();
+    let pairs = crate::routes::common::query_pairs(query)?;
     let mut violations = Vec::new();
     let mut filter = ReviewFilter {
         kind: None,
