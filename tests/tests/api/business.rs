@@ -265,6 +265,8 @@ both_backends! {
             let created = app.create_business(&key, &body).await;
             created.assert_status(201);
             ids.push(created.json["id"].as_str().unwrap().to_owned());
+            // Creation times are in milliseconds: apart, so the order is the creation order.
+            tokio::time::sleep(std::time::Duration::from_millis(3)).await;
         }
         let listed = |query: &'static str| {
             let app = &app;
