@@ -68,7 +68,7 @@ pub enum Command {
     /// Manage API keys.
     #[command(name = "api-keys", subcommand)]
     ApiKeys(ApiKeysCommand),
-    /// Print the OpenAPI document and exit.
+    /// Print the OpenAPI document a server in this mode serves, and exit.
     Openapi,
 }
 

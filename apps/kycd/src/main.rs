@@ -57,7 +57,9 @@ fn run(cli: Cli) -> Result<(), StartError> {
             Ok(())
         }
         Command::Openapi => {
-            print!("{}", kycd::openapi::json());
+            // The document a server in this mode serves (the committed one is sandbox's).
+            let sandbox = global.mode == kycd::cli::Mode::Sandbox;
+            print!("{}", kycd::openapi::served_json(sandbox));
             Ok(())
         }
     }
