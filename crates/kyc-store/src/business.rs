@@ -362,15 +362,17 @@ fn update_target(tenant: String, id: String, expected: i64) -> _ {
 }
 
 /// Writes a company's data if the stored version is still `company.version` (else
-/// [`StoreError::Conflict`]). A new owner must be a live personal identity of the tenant; the
-/// container does not change.
+/// [`StoreError::Conflict`]). A new owner must be a live personal identity of the tenant, and
+/// the company moves into the new owner's container (SPEC §2: a container groups a person and
+/// the companies it owns).
 #[tracing::instrument(skip_all, fields(tenant = %company.tenant_id, id = %company.id))]
 pub fn update(
     conn: &mut DbConnection,
     keys: &Keyring,
     company: &BusinessIdentity,
 ) -> Result<BusinessIdentity, StoreError> {
-    owner_container(conn, company.tenant_id, company.data.identity_owner)?;
+    // A company lives in its owner's container: a new owner takes it along.
+    let container = owner_container(conn, company.tenant_id, company.data.identity_owner)?;
     let id = company.id.to_string();
     let stored_email: Option<String> = of_tenant(company.tenant_id)
         .filter(b::id.eq(&id))
@@ -394,6 +396,7 @@ pub fn update(
     ))
     .set((
         &data,
+        b::container_id.eq(&container),
         b::version.eq(company.version + 1),
         b::updated_at.eq(now),
     ))
@@ -421,6 +424,7 @@ pub fn update(
         updated_at: ts::from_ms(now, TABLE, "updated_at")?,
     };
     let mut updated = company.clone();
+    updated.container_id = parse_id(&container, TABLE, "container_id")?;
     updated.version = written.version;
     updated.updated_at = written.updated_at;
     Ok(updated)

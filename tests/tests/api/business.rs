@@ -184,6 +184,12 @@ both_backends! {
         let moved = app.patch_business(&key, id, &json!({ "identityOwner": other["id"] })).await;
         moved.assert_status(200);
         assert_eq!(moved.json["identityOwner"], other["id"]);
+        // It moves into the new owner's container (SPEC §2), and out of the old one.
+        assert_eq!(moved.json["containerId"], other["containerId"]);
+        let new_home = app.get_container(&key, other["containerId"].as_str().unwrap()).await;
+        assert_eq!(new_home.json["businessIdentities"][0]["id"], json!(id), "{}", new_home.text);
+        let old_home = app.get_container(&key, created.json["containerId"].as_str().unwrap()).await;
+        assert_eq!(old_home.json["businessIdentities"], json!([]), "{}", old_home.text);
         app.patch_business(&key, id, &json!({ "identityOwner": id }))
             .await
             .assert_error(422, "identity_owner_must_be_of_type_person");

@@ -5,6 +5,37 @@ use kycd_tests::{person_body, seed_address, unique_email, valid_ssn};
 use serde_json::json;
 
 both_backends! {
+    /// SPEC §6: the seed-000 sample requests work verbatim (as well-formed JSON), including the
+    /// provider's redacted sample address; the sample's data passes every check.
+    async fn the_sample_request_works_verbatim(app) {
+        let (_, key) = app.tenant_with_key("fortress");
+        let sample = json!({
+            "firstName": "John",
+            "middleName": "Second",
+            "lastName": "Doe",
+            "phone": "+12025550165",
+            "email": "[email protected]",
+            "address": {
+                "street1": "4220 Davisson Street",
+                "postalCode": "46173",
+                "city": "Rushville",
+                "state": "IN",
+                "country": "US"
+            },
+            "dateOfBirth": "1995-04-25",
+            "ssn": "305464885"
+        });
+        let created = app.create_person(&key, &sample).await;
+        created.assert_status(201);
+        let person = &created.json["personalIdentity"];
+        assert_eq!(person["email"], "[email protected]");
+        assert_eq!(person["kycLevel"], "L1", "{person}");
+        assert_eq!(person["upgradeRequirements"], json!([]));
+        assert_eq!(person["missingDocuments"], json!(["proofOfId"]));
+        // It is an address like any other: unique in the tenant.
+        app.create_person(&key, &sample).await.assert_error(409, "email_already_in_use");
+    }
+
     async fn create_then_patch_reaches_l1(app) {
         let (_, key) = app.tenant_with_key("fortress");
         let email = unique_email();
