@@ -108,28 +108,23 @@ impl Modify for BearerAuth {
 
 /// The document as pretty JSON, with a trailing newline (as committed).
 pub fn json() -> String {
-    let mut text = ApiDoc::openapi()
-        .to_pretty_json()
-        .unwrap_or_else(|_| "{}".to_owned());
-    text.push('\n');
-    text
+    served_json(true)
 }
 
-/// The document a server serves: in production mode without the sandbox routes and their tag
-/// (those routes answer 404 there).
+/// The document a server serves, as [`json`] prints it: in production mode without the
+/// sandbox routes and their tag (those routes answer 404 there).
 pub fn served_json(sandbox: bool) -> String {
-    if sandbox {
-        return json();
-    }
     let mut doc = ApiDoc::openapi();
-    doc.paths
-        .paths
-        .retain(|path, _| !path.contains("/sandbox/"));
-    if let Some(tags) = doc.tags.as_mut() {
-        tags.retain(|tag| tag.name != "sandbox");
-    }
-    if let Some(components) = doc.components.as_mut() {
-        components.schemas.remove("SimulateRequest");
+    if !sandbox {
+        doc.paths
+            .paths
+            .retain(|path, _| !path.contains("/sandbox/"));
+        if let Some(tags) = doc.tags.as_mut() {
+            tags.retain(|tag| tag.name != "sandbox");
+        }
+        if let Some(components) = doc.components.as_mut() {
+            components.schemas.remove("SimulateRequest");
+        }
     }
     let mut text = doc.to_pretty_json().unwrap_or_else(|_| "{}".to_owned());
     text.push('\n');

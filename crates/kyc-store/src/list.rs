@@ -27,10 +27,9 @@ pub struct QueryViolation {
 }
 
 /// Which list a query is for: each has its own filterable fields.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Listing {
     /// `GET /personal-identities`.
-    #[default]
     Persons,
     /// `GET /business-identities`.
     Companies,

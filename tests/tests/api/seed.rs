@@ -1,7 +1,7 @@
 //! Seed 000 (Fortress Trust) verbatim: create an L0 identity, PATCH in the rest, reach L1; an
 //! inconsistent address is "Address is invalid"; two failed attempts go to manual review.
 
-use kycd_tests::{person_body, seed_address, unique_email, valid_ssn};
+use kycd_tests::{full_person_body, person_body, seed_address, unique_email, valid_ssn};
 use serde_json::json;
 
 both_backends! {
@@ -9,22 +9,8 @@ both_backends! {
     /// provider's redacted sample address; the sample's data passes every check.
     async fn the_sample_request_works_verbatim(app) {
         let (_, key) = app.tenant_with_key("fortress");
-        let sample = json!({
-            "firstName": "John",
-            "middleName": "Second",
-            "lastName": "Doe",
-            "phone": "+12025550165",
-            "email": "[email protected]",
-            "address": {
-                "street1": "4220 Davisson Street",
-                "postalCode": "46173",
-                "city": "Rushville",
-                "state": "IN",
-                "country": "US"
-            },
-            "dateOfBirth": "1995-04-25",
-            "ssn": "305464885"
-        });
+        // The seed's body, field for field: its data with its redacted address and its SSN.
+        let sample = full_person_body("[email protected]", "305464885");
         let created = app.create_person(&key, &sample).await;
         created.assert_status(201);
         let person = &created.json["personalIdentity"];
