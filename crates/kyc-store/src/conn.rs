@@ -383,7 +383,7 @@ mod tests {
             v
         };
         let sqlite = names("migrations/sqlite");
-        assert_eq!(sqlite.len(), 8);
+        assert_eq!(sqlite.len(), 9);
         assert_eq!(sqlite, names("migrations/postgres"));
         for m in &sqlite {
             for backend in ["sqlite", "postgres"] {

@@ -58,7 +58,14 @@ const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
 /// Most units one commit makes durable: bounds how long the first unit of a batch waits.
 const MAX_UNITS: usize = 32;
 /// Page cache of the writer connection, in KiB (an upper bound, filled as pages are read).
-const WRITER_CACHE_KIB: u32 = 64 * 1024;
+///
+/// Bigger is not better here: when a page split reorders sibling pages, SQLite parks a page
+/// under the lock-byte page's number (1 048 577 with 1 KiB pages), and the commit that follows
+/// then walks the cache's whole hash table to drop pages past the end of the file
+/// (`pcache1TruncateUnsafe`, seen with gdb: `iMaxKey` 1 048 577 at every commit). With 64 MiB
+/// that walk took 12.5 % of the writer's time; with 8 MiB it is small, and the index pages a
+/// create misses are read back from the OS page cache (docs/performance.md, sixth sitting).
+const WRITER_CACHE_KIB: u32 = 8 * 1024;
 /// Oldest a batch may grow before it commits, whoever is waiting.
 const MAX_AGE: Duration = Duration::from_millis(4);
 
@@ -160,9 +167,7 @@ impl GroupCommit {
 
     /// Opens the writer connection: SQLite's settings, without the automatic checkpoint that
     /// would copy WAL frames into the database file inside a commit, on the writers' path
-    /// (the checkpointer thread does it instead), and with a page cache of [`WRITER_CACHE_KIB`]:
-    /// with the default 2 MiB, a create read about a third of the index pages it touched back
-    /// from the file.
+    /// (the checkpointer thread does it instead), and with a page cache of [`WRITER_CACHE_KIB`].
     fn open_writer(&self) -> Result<DbConnection, StoreError> {
         let mut conn = self.url.establish(self.busy_timeout)?;
         conn.batch_execute(&format!(

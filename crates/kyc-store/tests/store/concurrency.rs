@@ -297,5 +297,5 @@ fn sqlite_connections_have_the_documented_settings() {
     };
     let db = sqlite();
     assert_eq!(db.db.run(settings).unwrap(), expected("-16384", "1000"));
-    assert_eq!(db.db.write(settings).unwrap(), expected("-65536", "0"));
+    assert_eq!(db.db.write(settings).unwrap(), expected("-8192", "0"));
 }

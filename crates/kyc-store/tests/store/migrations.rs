@@ -198,7 +198,7 @@ fn pg_schema(conn: &mut PgConnection) -> Schema {
 
 fn up_down_up(url: &str, snapshot: impl Fn() -> Schema) -> Schema {
     let applied = run_migrations(url).unwrap();
-    assert_eq!(applied.len(), 8, "{applied:?}");
+    assert_eq!(applied.len(), 9, "{applied:?}");
     assert!(
         run_migrations(url).unwrap().is_empty(),
         "second run applies nothing"
@@ -238,10 +238,15 @@ fn sqlite_up_down_up() {
             .any(|i| i.starts_with("ux_personal_identities_tenant_email unique"))
     );
     assert!(
-        idx.contains(
-            &"ix_personal_identities_tenant_ssn_bidx (tenant_id,ssn_bidx,created_at,id)".to_owned()
-        ),
+        idx.contains(&"ix_personal_identities_ssn_bidx (ssn_bidx,created_at,id)".to_owned()),
         "{idx:?}"
+    );
+    assert!(
+        schema["audit_events"]
+            .1
+            .contains(&"ix_audit_events_identity (identity_id,seq)".to_owned()),
+        "{:?}",
+        schema["audit_events"]
     );
     assert!(
         schema["outbox_events"]
@@ -310,4 +315,41 @@ fn sqlite_list_counts_come_from_covering_indexes() {
         plan.iter().all(|s| !s.detail.contains("TEMP B-TREE")),
         "the page is read in index order"
     );
+}
+
+/// The SSN duplicate probe (on every create) reads the blind index in `created_at` order and
+/// stops at its limit, and an identity's checks and audit trail are read through the indexes
+/// keyed by identity, not by scanning the tenant.
+#[test]
+fn sqlite_identity_lookups_use_the_identity_keyed_indexes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("plan.db");
+    run_migrations(&format!("sqlite://{}", path.display())).unwrap();
+    let mut conn = SqliteConnection::establish(path.to_str().unwrap()).unwrap();
+    for (query, index) in [
+        (
+            "SELECT id FROM personal_identities WHERE tenant_id = 't' AND erased_at IS NULL \
+             AND ssn_bidx = x'00' AND id <> 'i' ORDER BY created_at, id",
+            "ix_personal_identities_ssn_bidx",
+        ),
+        (
+            "SELECT id FROM audit_events WHERE tenant_id = 't' AND identity_id = 'i' ORDER BY seq",
+            "ix_audit_events_identity",
+        ),
+        (
+            "SELECT id FROM kyc_checks WHERE tenant_id = 't' AND identity_id = 'i' \
+             ORDER BY performed_at DESC",
+            "ix_kyc_checks_identity",
+        ),
+    ] {
+        let plan: Vec<PlanStep> = diesel::sql_query(format!("EXPLAIN QUERY PLAN {query}"))
+            .load(&mut conn)
+            .unwrap();
+        let plan: Vec<&str> = plan.iter().map(|s| s.detail.as_str()).collect();
+        assert!(
+            plan.iter().any(|d| d.contains(index))
+                && plan.iter().all(|d| !d.contains("TEMP B-TREE")),
+            "{query}: {plan:?}"
+        );
+    }
 }
