@@ -23,9 +23,10 @@ pub struct DbOptions {
     /// How long SQLite waits for another writer's lock before reporting busy. Writers queue on
     /// SQLite's single write lock for at most this long.
     pub busy_timeout: Duration,
-    /// Whether a connection is pinged (`SELECT 1`) before each checkout. `None`: yes on
-    /// PostgreSQL, whose connections die with a server restart or failover (one round trip per
-    /// checkout), no on SQLite, whose connections cannot.
+    /// Whether a connection is pinged (`SELECT 1`) before a checkout, unless its last use ended
+    /// without error within the last second (see `conn::Pooled`). `None`: yes on PostgreSQL,
+    /// whose connections die with a server restart or failover, no on SQLite, whose connections
+    /// cannot.
     pub test_on_check_out: Option<bool>,
 }
 
@@ -124,8 +125,7 @@ impl Db {
         F: FnOnce(&mut DbConnection) -> Result<T, E>,
         E: From<StoreError>,
     {
-        let mut conn = self.pool.get().map_err(StoreError::from)?;
-        f(&mut conn)
+        self.pool.get().map_err(StoreError::from)?.run(f)
     }
 
     /// Runs `f` as one transaction: its changes are committed when it returns `Ok` (and
@@ -142,8 +142,10 @@ impl Db {
         if let Some(writer) = &self.writer {
             return writer.write(f);
         }
-        let mut conn = self.pool.get().map_err(StoreError::from)?;
-        transaction(&mut conn, f)
+        self.pool
+            .get()
+            .map_err(StoreError::from)?
+            .run(|conn| transaction(conn, f))
     }
 
     /// [`Db::write`] for a unit that owns what it uses, as the server's hot paths do. SQLite: it
@@ -173,9 +175,9 @@ impl Db {
         use diesel::r2d2::R2D2Connection;
         // A probe answers within its caller's patience (a Kubernetes probe waits 1 s by
         // default), not after the pool's checkout timeout.
-        let mut conn = self.pool.get_timeout(PING_TIMEOUT)?;
-        conn.ping()?;
-        Ok(())
+        self.pool
+            .get_timeout(PING_TIMEOUT)?
+            .run(|conn| conn.ping().map_err(StoreError::from))
     }
 
     /// Most pooled connections (reads, and writes on PostgreSQL) open at once.
