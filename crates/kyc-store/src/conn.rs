@@ -368,9 +368,6 @@ fn migrate(url: &DbUrl, direction: Direction) -> Result<Vec<String>, StoreError>
                 Direction::Down => c.revert_all_migrations(POSTGRES_MIGRATIONS),
             }
             .map(|vs| vs.into_iter().map(|v| v.to_string()).collect::<Vec<_>>());
-            if matches!((&result, direction), (Ok(applied), Direction::Up) if !applied.is_empty()) {
-                refresh_statistics(c)?;
-            }
             diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))
                 .execute(c)?;
             result.map_err(migration_err)?
@@ -380,20 +377,6 @@ fn migrate(url: &DbUrl, direction: Direction) -> Result<Vec<String>, StoreError>
         tracing::info!(backend = %url.backend(), count = versions.len(), "migrations applied");
     }
     Ok(versions)
-}
-
-/// `ANALYZE` after migrations that changed the schema. A `CREATE INDEX` on an empty table
-/// records the table as one page holding no rows, and PostgreSQL's planner scales that density
-/// (zero) to the table's real size: it takes the table for empty however much it grows, until
-/// autovacuum's first `ANALYZE`, and picks among the indexes at random. Seen on a fresh
-/// database under the load example: a lookup by primary key and tenant read the tenant's rows
-/// through a tenant index, 19 million index entries for 6 000 creates. After `ANALYZE` an empty
-/// table has no pages on record, so the planner estimates rows from the table's real size.
-#[cfg(feature = "postgres")]
-fn refresh_statistics(conn: &mut diesel::PgConnection) -> Result<(), StoreError> {
-    use diesel::RunQueryDsl;
-    diesel::sql_query("ANALYZE").execute(conn)?;
-    Ok(())
 }
 
 #[cfg(test)]

@@ -54,6 +54,9 @@ pub struct Db {
     /// SQLite only: the writer connection, where this process's writers queue and share
     /// commits (see `group_commit.rs`).
     writer: Option<Arc<GroupCommit>>,
+    /// PostgreSQL only: stops the statistics thread (`analyzer.rs`) when the last clone drops.
+    #[cfg(feature = "postgres")]
+    _stop_analyzer: Option<std::sync::mpsc::Sender<()>>,
 }
 
 impl std::fmt::Debug for Db {
@@ -98,6 +101,12 @@ impl Db {
                 )?))
             } else {
                 None
+            },
+            #[cfg(feature = "postgres")]
+            _stop_analyzer: if sqlite {
+                None
+            } else {
+                Some(crate::analyzer::start(&url)?)
             },
             url,
         })

@@ -69,6 +69,8 @@
 //! # }
 //! ```
 
+#[cfg(feature = "postgres")]
+mod analyzer;
 mod conn;
 mod crypto;
 mod db;

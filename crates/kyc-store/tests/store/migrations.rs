@@ -353,3 +353,49 @@ fn sqlite_identity_lookups_use_the_identity_keyed_indexes() {
         );
     }
 }
+
+#[derive(QueryableByName)]
+struct Analyzed {
+    #[diesel(sql_type = sql_types::Bool)]
+    analyzed: bool,
+}
+
+/// On PostgreSQL the store analyzes a table that outgrew its statistics (here: a fresh
+/// database, analyzed empty, then 1 200 tenants), without waiting for autovacuum, which looks
+/// once a minute (`analyzer.rs`). Waits at most 60 s for the statistics thread (5 s cadence)
+/// and for the server's activity counters (flushed by idle sessions within about 10 s).
+#[test]
+fn postgres_tables_that_outgrow_their_statistics_are_analyzed() {
+    let Some(db) = crate::common::postgres() else {
+        return;
+    };
+    db.write(|c| {
+        for n in 0..1_200 {
+            kyc_store::tenants::create(c, &format!("tenant-{n}"))?;
+        }
+        Ok(())
+    })
+    .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let analyzed = || {
+        db.run(|c| {
+            let kyc_store::DbConnection::Postgres(c) = c else {
+                unreachable!("a PostgreSQL store")
+            };
+            Ok(diesel::sql_query(
+                "SELECT (last_analyze IS NOT NULL) AS analyzed FROM pg_stat_user_tables \
+                 WHERE relname = 'tenants'",
+            )
+            .get_result::<Analyzed>(c)?
+            .analyzed)
+        })
+        .unwrap()
+    };
+    while !analyzed() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "tenants was not analyzed within 60 s"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
+}
