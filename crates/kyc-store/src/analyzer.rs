@@ -31,12 +31,15 @@ const EVERY: Duration = Duration::from_secs(5);
 const MIN_CHANGES: i64 = 1_000;
 
 /// This database's tables that changed by at least [`MIN_CHANGES`] rows and by at least as many
-/// rows as they held at their last `ANALYZE`.
+/// rows as they held at their last `ANALYZE`, among those this role may analyze (it owns them,
+/// or is a superuser): PostgreSQL skips the others with a warning, and they would come back at
+/// every look.
 fn outgrown() -> String {
     format!(
         "SELECT quote_ident(s.schemaname) || '.' || quote_ident(s.relname) AS name \
          FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid \
-         WHERE s.n_mod_since_analyze >= GREATEST({MIN_CHANGES}, c.reltuples)"
+         WHERE s.n_mod_since_analyze >= GREATEST({MIN_CHANGES}, c.reltuples) \
+         AND pg_has_role(c.relowner, 'MEMBER')"
     )
 }
 

@@ -282,15 +282,37 @@ struct PlanStep {
     detail: String,
 }
 
+/// The steps of SQLite's `EXPLAIN QUERY PLAN` of `query`, on a freshly migrated database.
+struct Planner {
+    _dir: tempfile::TempDir,
+    conn: SqliteConnection,
+}
+
+impl Planner {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plan.db");
+        run_migrations(&format!("sqlite://{}", path.display())).unwrap();
+        let conn = SqliteConnection::establish(path.to_str().unwrap()).unwrap();
+        Self { _dir: dir, conn }
+    }
+
+    fn plan(&mut self, query: &str) -> Vec<String> {
+        diesel::sql_query(format!("EXPLAIN QUERY PLAN {query}"))
+            .load::<PlanStep>(&mut self.conn)
+            .unwrap()
+            .into_iter()
+            .map(|s| s.detail)
+            .collect()
+    }
+}
+
 /// The list's total (`COUNT(*)` of a tenant's live identities, with or without a level,
 /// review or blocked filter) is counted from an index alone, never by reading every row of
 /// the tenant; the page itself is read in index order.
 #[test]
 fn sqlite_list_counts_come_from_covering_indexes() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("plan.db");
-    run_migrations(&format!("sqlite://{}", path.display())).unwrap();
-    let mut conn = SqliteConnection::establish(path.to_str().unwrap()).unwrap();
+    let mut planner = Planner::new();
     let live = "FROM personal_identities WHERE tenant_id = 't' AND erased_at IS NULL";
     for query in [
         format!("SELECT COUNT(*) {live}"),
@@ -298,21 +320,18 @@ fn sqlite_list_counts_come_from_covering_indexes() {
         format!("SELECT COUNT(*) {live} AND review_status = 'pending'"),
         format!("SELECT COUNT(*) {live} AND blocked = 1"),
     ] {
-        let plan: Vec<PlanStep> = diesel::sql_query(format!("EXPLAIN QUERY PLAN {query}"))
-            .load(&mut conn)
-            .unwrap();
-        let plan: Vec<&str> = plan.iter().map(|s| s.detail.as_str()).collect();
+        let plan = planner.plan(&query);
         assert!(
             plan.iter().any(|d| d.contains("COVERING INDEX")),
             "{query}: {plan:?}"
         );
     }
     let page = format!("SELECT id {live} ORDER BY created_at DESC, id DESC LIMIT 30");
-    let plan: Vec<PlanStep> = diesel::sql_query(format!("EXPLAIN QUERY PLAN {page}"))
-        .load(&mut conn)
-        .unwrap();
     assert!(
-        plan.iter().all(|s| !s.detail.contains("TEMP B-TREE")),
+        planner
+            .plan(&page)
+            .iter()
+            .all(|d| !d.contains("TEMP B-TREE")),
         "the page is read in index order"
     );
 }
@@ -322,14 +341,11 @@ fn sqlite_list_counts_come_from_covering_indexes() {
 /// keyed by identity, not by scanning the tenant.
 #[test]
 fn sqlite_identity_lookups_use_the_identity_keyed_indexes() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("plan.db");
-    run_migrations(&format!("sqlite://{}", path.display())).unwrap();
-    let mut conn = SqliteConnection::establish(path.to_str().unwrap()).unwrap();
+    let mut planner = Planner::new();
     for (query, index) in [
         (
-            "SELECT id FROM personal_identities WHERE tenant_id = 't' AND erased_at IS NULL \
-             AND ssn_bidx = x'00' AND id <> 'i' ORDER BY created_at, id",
+            "SELECT id, tenant_id FROM personal_identities WHERE ssn_bidx = x'00' \
+             AND erased_at IS NULL AND id <> 'i' ORDER BY created_at, id",
             "ix_personal_identities_ssn_bidx",
         ),
         (
@@ -342,10 +358,7 @@ fn sqlite_identity_lookups_use_the_identity_keyed_indexes() {
             "ix_kyc_checks_identity",
         ),
     ] {
-        let plan: Vec<PlanStep> = diesel::sql_query(format!("EXPLAIN QUERY PLAN {query}"))
-            .load(&mut conn)
-            .unwrap();
-        let plan: Vec<&str> = plan.iter().map(|s| s.detail.as_str()).collect();
+        let plan = planner.plan(query);
         assert!(
             plan.iter().any(|d| d.contains(index))
                 && plan.iter().all(|d| !d.contains("TEMP B-TREE")),
