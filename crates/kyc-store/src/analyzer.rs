@@ -9,7 +9,7 @@
 //! `ANALYZE` (it looks once a minute, after 10 % of a table has changed). A database that
 //! starts empty and takes a bulk import is exactly that case.
 //!
-//! A thread of the store therefore looks every [`EVERY`] for tables whose changes since their
+//! A thread of the store therefore looks every [`EVERY`] for its tables whose changes since their
 //! last `ANALYZE` (theirs or autovacuum's) are at least [`MIN_CHANGES`] and at least the rows
 //! they held then, that is tables that doubled, and analyzes them on a connection of its own.
 //! The plans that used the old statistics are then made again. A large table never doubles
@@ -30,16 +30,17 @@ const EVERY: Duration = Duration::from_secs(5);
 /// Fewest changed rows that make a table worth analyzing.
 const MIN_CHANGES: i64 = 1_000;
 
-/// This database's tables that changed by at least [`MIN_CHANGES`] rows and by at least as many
-/// rows as they held at their last `ANALYZE`, among those this role may analyze (it owns them,
-/// or is a superuser): PostgreSQL skips the others with a warning, and they would come back at
-/// every look.
+/// The tables of kycd's schema (the connection's current one: a shared database's other
+/// tables are left to their owners) that changed by at least [`MIN_CHANGES`] rows and by at
+/// least as many rows as they held at their last `ANALYZE`, among those this role may analyze
+/// (it owns them, or is a superuser): PostgreSQL skips the others with a warning, and they would
+/// come back at every look.
 fn outgrown() -> String {
     format!(
         "SELECT quote_ident(s.schemaname) || '.' || quote_ident(s.relname) AS name \
          FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid \
          WHERE s.n_mod_since_analyze >= GREATEST({MIN_CHANGES}, c.reltuples) \
-         AND pg_has_role(c.relowner, 'MEMBER')"
+         AND s.schemaname = current_schema() AND pg_has_role(c.relowner, 'MEMBER')"
     )
 }
 
