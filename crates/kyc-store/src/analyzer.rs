@@ -71,17 +71,17 @@ pub(crate) fn start(url: &DbUrl) -> Result<mpsc::Sender<()>, StoreError> {
     Ok(stop)
 }
 
-/// Analyzes the tables [`outgrown`] names; returns how many.
-pub(crate) fn analyze_outgrown(conn: &mut DbConnection) -> Result<usize, StoreError> {
+/// Analyzes the tables [`outgrown`] names.
+fn analyze_outgrown(conn: &mut DbConnection) -> Result<(), StoreError> {
     let conn = match conn {
         DbConnection::Postgres(conn) => conn,
         #[cfg(feature = "sqlite")]
-        DbConnection::Sqlite(_) => return Ok(0),
+        DbConnection::Sqlite(_) => return Ok(()),
     };
     let tables: Vec<Table> = diesel::sql_query(outgrown()).load(conn)?;
     for table in &tables {
         tracing::debug!(table = %table.name, "ANALYZE");
         diesel::sql_query(format!("ANALYZE {}", table.name)).execute(conn)?;
     }
-    Ok(tables.len())
+    Ok(())
 }

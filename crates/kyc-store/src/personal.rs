@@ -334,8 +334,9 @@ pub(crate) fn email_used(
     Ok(on_backend!(conn, |conn| query.get_result::<i64>(conn))? > 0)
 }
 
-/// The live (not erased) rows of `tenant`: the start of every query here. A concrete type,
-/// not a boxed query, so that diesel caches the prepared statements built on it.
+/// The live (not erased) rows of `tenant`: the start of every query here except the lookups by
+/// key ([`by_key`], and the SSN probe), which check the tenant on the row. A concrete type, not
+/// a boxed query, so that diesel caches the prepared statements built on it.
 fn live(tenant: TenantId) -> Live {
     live_rows(tenant.to_string())
 }
