@@ -50,7 +50,7 @@ impl fmt::Debug for ApiKeySecret {
 }
 
 #[derive(Queryable, Selectable, Insertable)]
-#[diesel(table_name = api_keys)]
+#[diesel(table_name = api_keys, treat_none_as_default_value = false)]
 struct ApiKeyRow {
     id: String,
     tenant_id: String,

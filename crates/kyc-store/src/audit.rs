@@ -155,7 +155,7 @@ struct AuditRow {
 }
 
 #[derive(Insertable)]
-#[diesel(table_name = audit_events)]
+#[diesel(table_name = audit_events, treat_none_as_default_value = false)]
 struct InsertRow {
     id: String,
     tenant_id: String,

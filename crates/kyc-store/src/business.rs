@@ -50,7 +50,7 @@ pub(crate) struct BusinessRow {
 }
 
 #[derive(Insertable, AsChangeset)]
-#[diesel(table_name = business_identities)]
+#[diesel(table_name = business_identities, treat_none_as_default_value = false)]
 struct DataColumns {
     owner_id: String,
     legal_name: String,
@@ -63,7 +63,7 @@ struct DataColumns {
 }
 
 #[derive(Insertable)]
-#[diesel(table_name = business_identities)]
+#[diesel(table_name = business_identities, treat_none_as_default_value = false)]
 struct InsertRow {
     id: String,
     tenant_id: String,

@@ -14,7 +14,7 @@ use crate::{
 const TABLE: &str = "kyc_checks";
 
 #[derive(Queryable, Selectable, Insertable)]
-#[diesel(table_name = kyc_checks)]
+#[diesel(table_name = kyc_checks, treat_none_as_default_value = false)]
 struct CheckRow {
     id: String,
     tenant_id: String,

@@ -12,7 +12,7 @@ use crate::{
 };
 
 #[derive(Queryable, Selectable, Insertable)]
-#[diesel(table_name = identity_containers)]
+#[diesel(table_name = identity_containers, treat_none_as_default_value = false)]
 struct ContainerRow {
     id: String,
     tenant_id: String,

@@ -194,10 +194,32 @@ pub(crate) fn lock_email(
         DbConnection::Sqlite(_) => Ok(()),
         #[cfg(feature = "postgres")]
         DbConnection::Postgres(c) => {
-            diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
-                .bind::<Text, _>(format!("kycd-email:{tenant}:{email}"))
-                .execute(c)?;
+            let key = format!("kycd-email:{tenant}:{email}");
+            diesel::select(pg::advisory_xact_lock(pg::hashtextextended(key, 0))).execute(c)?;
             Ok(())
         }
+    }
+}
+
+/// PostgreSQL functions as typed expressions, so that the statements using them are prepared
+/// once per connection (diesel re-parses a raw `sql_query` on every execution).
+#[cfg(feature = "postgres")]
+mod pg {
+    use diesel::sql_types::{BigInt, Text};
+
+    /// PostgreSQL's `void`, the result of functions called for their effect.
+    #[derive(diesel::sql_types::SqlType, diesel::query_builder::QueryId)]
+    #[diesel(postgres_type(oid = 2278, array_oid = 0))]
+    pub struct Void;
+
+    diesel::define_sql_function! {
+        /// Waits for the transaction-scoped advisory lock `key`.
+        #[sql_name = "pg_advisory_xact_lock"]
+        fn advisory_xact_lock(key: BigInt) -> Void;
+    }
+
+    diesel::define_sql_function! {
+        /// A 64-bit hash of `value`.
+        fn hashtextextended(value: Text, seed: BigInt) -> BigInt;
     }
 }

@@ -71,7 +71,7 @@ pub struct NewDocument {
 }
 
 #[derive(Queryable, Selectable, Insertable)]
-#[diesel(table_name = documents)]
+#[diesel(table_name = documents, treat_none_as_default_value = false)]
 struct DocumentRow {
     id: String,
     tenant_id: String,
@@ -87,7 +87,7 @@ struct DocumentRow {
 }
 
 #[derive(Insertable)]
-#[diesel(table_name = document_images)]
+#[diesel(table_name = document_images, treat_none_as_default_value = false)]
 struct ImageRow {
     document_id: String,
     side: String,

@@ -74,7 +74,7 @@ pub enum Begin {
 }
 
 #[derive(Insertable)]
-#[diesel(table_name = idempotency_records)]
+#[diesel(table_name = idempotency_records, treat_none_as_default_value = false)]
 pub(crate) struct ClaimRow<'a> {
     tenant_id: String,
     idem_key: &'a str,

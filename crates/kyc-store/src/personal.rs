@@ -92,7 +92,7 @@ struct KycExtra {
 
 /// The columns a write sets: the data (sealed where required) and the KYC state.
 #[derive(Insertable, AsChangeset)]
-#[diesel(table_name = personal_identities, treat_none_as_null = true)]
+#[diesel(table_name = personal_identities, treat_none_as_null = true, treat_none_as_default_value = false)]
 struct DataColumns {
     first_name: Option<String>,
     middle_name: Option<String>,
@@ -112,7 +112,7 @@ struct DataColumns {
 }
 
 #[derive(Insertable, AsChangeset)]
-#[diesel(table_name = personal_identities)]
+#[diesel(table_name = personal_identities, treat_none_as_default_value = false)]
 struct KycColumns {
     kyc_level: String,
     review_status: String,
@@ -122,7 +122,7 @@ struct KycColumns {
 }
 
 #[derive(Insertable)]
-#[diesel(table_name = personal_identities)]
+#[diesel(table_name = personal_identities, treat_none_as_default_value = false)]
 struct InsertRow {
     id: String,
     tenant_id: String,

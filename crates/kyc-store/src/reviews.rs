@@ -119,7 +119,7 @@ pub struct ReviewFilter {
 }
 
 #[derive(Queryable, Selectable, Insertable)]
-#[diesel(table_name = review_items)]
+#[diesel(table_name = review_items, treat_none_as_default_value = false)]
 struct ReviewRow {
     id: String,
     tenant_id: String,

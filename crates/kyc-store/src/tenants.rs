@@ -21,7 +21,7 @@ pub struct Tenant {
 }
 
 #[derive(Queryable, Selectable, Insertable)]
-#[diesel(table_name = tenants)]
+#[diesel(table_name = tenants, treat_none_as_default_value = false)]
 struct TenantRow {
     id: String,
     name: String,

@@ -71,7 +71,7 @@ pub struct WebhookConfigInput {
 }
 
 #[derive(Insertable)]
-#[diesel(table_name = webhook_configs)]
+#[diesel(table_name = webhook_configs, treat_none_as_default_value = false)]
 pub(crate) struct ConfigRow {
     tenant_id: String,
     #[diesel(embed)]
@@ -80,7 +80,7 @@ pub(crate) struct ConfigRow {
 }
 
 #[derive(Insertable, AsChangeset, Clone)]
-#[diesel(table_name = webhook_configs)]
+#[diesel(table_name = webhook_configs, treat_none_as_default_value = false)]
 pub(crate) struct ConfigChanges {
     url: String,
     enabled: bool,
@@ -249,7 +249,7 @@ pub struct OutboxEvent {
 }
 
 #[derive(Queryable, Selectable, Insertable)]
-#[diesel(table_name = outbox_events)]
+#[diesel(table_name = outbox_events, treat_none_as_default_value = false)]
 struct OutboxRow {
     id: String,
     tenant_id: String,
@@ -501,7 +501,7 @@ pub struct NewDelivery {
 }
 
 #[derive(Queryable, Selectable, Insertable)]
-#[diesel(table_name = webhook_deliveries)]
+#[diesel(table_name = webhook_deliveries, treat_none_as_default_value = false)]
 struct DeliveryRow {
     id: String,
     event_id: String,
