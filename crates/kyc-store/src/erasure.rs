@@ -94,6 +94,7 @@ pub fn erase_personal_identity(
     )
     .set((&ErasedColumns::at(now), p::version.eq(p::version + 1)))
     .execute(conn)?;
+    crate::personal::count_live(conn, &t, id, -1)?;
     audit::append(
         conn,
         &NewAuditEvent::for_identity(tenant, id, actor, AuditAction::IdentityErased),

@@ -216,6 +216,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    live_identity_counts (tenant_id, shard) {
+        tenant_id -> Text,
+        shard -> Integer,
+        persons -> BigInt,
+    }
+}
+
 diesel::joinable!(api_keys -> tenants (tenant_id));
 diesel::joinable!(personal_identities -> identity_containers (container_id));
 diesel::joinable!(document_images -> documents (document_id));
@@ -236,4 +244,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhook_configs,
     outbox_events,
     webhook_deliveries,
+    live_identity_counts,
 );

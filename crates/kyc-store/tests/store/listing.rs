@@ -167,4 +167,41 @@ both_backends! {
         let page = db.run(|c| personal::list(c, db.keys(), t, &by_update)).unwrap();
         assert_eq!(ids(&page.items), ["Bob", "Carol", "Dave"]);
     }
+
+    /// The unfiltered total is the tenant's live count, kept by creates and erasures (across
+    /// its shards); it agrees with a count of the rows, which a filter makes the list run.
+    fn the_unfiltered_total_is_kept_by_creates_and_erasures(db) {
+        let (t, people) = fixture(db);
+        let more: Vec<_> = (0..40).map(|n| identity(db, t, person(n))).collect();
+        let totals = || {
+            let kept = db.run(|c| personal::list(c, db.keys(), t, &ListQuery::default())).unwrap();
+            let counted = db
+                .run(|c| personal::list(c, db.keys(), t, &q(&[("filter[blocked]", "in:true,false")])))
+                .unwrap();
+            (kept.total, counted.total)
+        };
+        assert_eq!(totals(), (45, 45));
+        // A create that fails (the email is taken) counts nothing.
+        let keys = db.keys().clone();
+        let taken = db.write(|c| {
+            let container = kyc_store::containers::create(c, t)?;
+            personal::insert(c, &keys, &personal::NewPersonalIdentity {
+                id: kyc_model::PersonalIdentityId::random(),
+                tenant_id: t,
+                container_id: container.id,
+                data: bare_person("Al", "Smith", "alice@example.com"),
+                kyc: KycState::default(),
+            })
+        });
+        assert!(matches!(taken, Err(kyc_store::StoreError::EmailInUse)), "{taken:?}");
+        assert_eq!(totals(), (45, 45));
+        for p in [&people[0], &more[0], &more[39]] {
+            db.db.erase_personal_identity(t, p.id, kyc_model::Actor::System, None).unwrap();
+        }
+        // Erasing again finds nothing and counts nothing.
+        assert!(db.db.erase_personal_identity(t, people[0].id, kyc_model::Actor::System, None).unwrap_err().is_not_found());
+        assert_eq!(totals(), (42, 42));
+        let other = tenant(db, "initech");
+        assert_eq!(db.run(|c| personal::list(c, db.keys(), other, &ListQuery::default())).unwrap().total, 0);
+    }
 }

@@ -198,13 +198,13 @@ fn pg_schema(conn: &mut PgConnection) -> Schema {
 
 fn up_down_up(url: &str, snapshot: impl Fn() -> Schema) -> Schema {
     let applied = run_migrations(url).unwrap();
-    assert_eq!(applied.len(), 9, "{applied:?}");
+    assert_eq!(applied.len(), 10, "{applied:?}");
     assert!(
         run_migrations(url).unwrap().is_empty(),
         "second run applies nothing"
     );
     let first = snapshot();
-    assert_eq!(first.len(), 14, "{:?}", first.keys());
+    assert_eq!(first.len(), 15, "{:?}", first.keys());
     let reverted = revert_all_migrations(url).unwrap();
     assert_eq!(reverted.len(), applied.len());
     assert!(
@@ -411,4 +411,54 @@ fn postgres_tables_that_outgrow_their_statistics_are_analyzed() {
         );
         std::thread::sleep(std::time::Duration::from_millis(250));
     }
+}
+
+#[derive(QueryableByName, Debug, PartialEq)]
+struct TenantCount {
+    #[diesel(sql_type = sql_types::Text)]
+    tenant_id: String,
+    #[diesel(sql_type = sql_types::BigInt)]
+    persons: i64,
+}
+
+/// Migration 000010 starts each tenant's live-identity count at the live identities already
+/// stored (erased ones are not counted), so a database created before it keeps its totals.
+#[test]
+fn sqlite_live_counts_start_from_the_stored_identities() {
+    use diesel::connection::SimpleConnection;
+    use diesel_migrations::{FileBasedMigrations, MigrationHarness};
+
+    let source = || {
+        FileBasedMigrations::from_path(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite"))
+            .unwrap()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut conn = SqliteConnection::establish(dir.path().join("c.db").to_str().unwrap()).unwrap();
+    for _ in 0..9 {
+        conn.run_next_migration(source()).unwrap();
+    }
+    conn.batch_execute(
+        "INSERT INTO tenants VALUES ('t1', 'a', 0), ('t2', 'b', 0);
+         INSERT INTO identity_containers VALUES ('c1', 't1', 0), ('c2', 't1', 0), ('c3', 't1', 0), ('c4', 't2', 0);
+         INSERT INTO personal_identities (id, tenant_id, container_id, email, kyc_level,
+             review_status, blocked, identity_confirmed, kyc_json, created_at, updated_at,
+             version, erased_at)
+         VALUES ('p1', 't1', 'c1', 'a@x.io', 'L0', 'none', 0, 0, '{}', 0, 0, 1, NULL),
+                ('p2', 't1', 'c2', 'b@x.io', 'L0', 'none', 0, 0, '{}', 0, 0, 1, NULL),
+                ('p3', 't1', 'c3', NULL, 'L0', 'none', 0, 0, '{}', 0, 0, 2, 5),
+                ('p4', 't2', 'c4', 'd@x.io', 'L0', 'none', 0, 0, '{}', 0, 0, 1, NULL);",
+    )
+    .unwrap();
+    assert_eq!(conn.run_pending_migrations(source()).unwrap().len(), 1);
+    let counts: Vec<TenantCount> = diesel::sql_query(
+        "SELECT tenant_id, SUM(persons) AS persons FROM live_identity_counts \
+         GROUP BY tenant_id ORDER BY tenant_id",
+    )
+    .load(&mut conn)
+    .unwrap();
+    let count = |t: &str, n| TenantCount {
+        tenant_id: t.into(),
+        persons: n,
+    };
+    assert_eq!(counts, [count("t1", 2), count("t2", 1)]);
 }
