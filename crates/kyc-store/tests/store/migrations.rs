@@ -36,6 +36,8 @@ struct SqliteIndex {
     unique: i32,
     #[diesel(sql_type = sql_types::Text)]
     origin: String,
+    #[diesel(sql_type = sql_types::Integer)]
+    partial: i32,
 }
 
 /// SQLite stores every integer as a 64-bit value: INTEGER and BIGINT are one type.
@@ -80,7 +82,7 @@ fn sqlite_schema(conn: &mut SqliteConnection) -> Schema {
             .collect();
         columns.sort();
         let idx: Vec<SqliteIndex> = diesel::sql_query(format!(
-            "SELECT name, \"unique\", origin FROM pragma_index_list('{}')",
+            "SELECT name, \"unique\", origin, partial FROM pragma_index_list('{}')",
             t.name
         ))
         .load(conn)
@@ -95,9 +97,10 @@ fn sqlite_schema(conn: &mut SqliteConnection) -> Schema {
             .unwrap();
             let cols: Vec<String> = cols.into_iter().map(|c| c.name).collect();
             indexes.push(format!(
-                "{}{} ({})",
+                "{}{}{} ({})",
                 i.name,
                 if i.unique == 1 { " unique" } else { "" },
+                if i.partial == 1 { " partial" } else { "" },
                 cols.join(",")
             ));
         }
@@ -129,6 +132,8 @@ struct PgIndex {
     index_name: String,
     #[diesel(sql_type = sql_types::Bool)]
     is_unique: bool,
+    #[diesel(sql_type = sql_types::Bool)]
+    is_partial: bool,
     #[diesel(sql_type = sql_types::Text)]
     cols: String,
 }
@@ -168,7 +173,7 @@ fn pg_schema(conn: &mut PgConnection) -> Schema {
     }
     let idx: Vec<PgIndex> = diesel::sql_query(
         "SELECT t.relname::text AS table_name, i.relname::text AS index_name, \
-                ix.indisunique AS is_unique, \
+                ix.indisunique AS is_unique, (ix.indpred IS NOT NULL) AS is_partial, \
                 (SELECT string_agg(a.attname::text, ',' ORDER BY k.ord) \
                    FROM unnest(ix.indkey) WITH ORDINALITY AS k(attnum, ord) \
                    JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum) AS cols \
@@ -183,9 +188,10 @@ fn pg_schema(conn: &mut PgConnection) -> Schema {
     .unwrap();
     for i in idx {
         schema.entry(i.table_name).or_default().1.push(format!(
-            "{}{} ({})",
+            "{}{}{} ({})",
             i.index_name,
             if i.is_unique { " unique" } else { "" },
+            if i.is_partial { " partial" } else { "" },
             i.cols
         ));
     }
@@ -198,7 +204,7 @@ fn pg_schema(conn: &mut PgConnection) -> Schema {
 
 fn up_down_up(url: &str, snapshot: impl Fn() -> Schema) -> Schema {
     let applied = run_migrations(url).unwrap();
-    assert_eq!(applied.len(), 10, "{applied:?}");
+    assert_eq!(applied.len(), 11, "{applied:?}");
     assert!(
         run_migrations(url).unwrap().is_empty(),
         "second run applies nothing"
@@ -449,7 +455,7 @@ fn sqlite_live_counts_start_from_the_stored_identities() {
                 ('p4', 't2', 'c4', 'd@x.io', 'L0', 'none', 0, 0, '{}', 0, 0, 1, NULL);",
     )
     .unwrap();
-    assert_eq!(conn.run_pending_migrations(source()).unwrap().len(), 1);
+    conn.run_next_migration(source()).unwrap();
     let counts: Vec<TenantCount> = diesel::sql_query(
         "SELECT tenant_id, SUM(persons) AS persons FROM live_identity_counts \
          GROUP BY tenant_id ORDER BY tenant_id",
@@ -461,4 +467,94 @@ fn sqlite_live_counts_start_from_the_stored_identities() {
         persons: n,
     };
     assert_eq!(counts, [count("t1", 2), count("t2", 1)]);
+}
+
+#[derive(QueryableByName)]
+struct PgPlanLine {
+    #[diesel(sql_type = sql_types::Text, column_name = "QUERY PLAN")]
+    line: String,
+}
+
+/// On PostgreSQL a list page is read from the tenant's live index in order and stops at its
+/// limit, and a filtered total is counted from an index alone, with the generic plan that a
+/// prepared statement settles on: before migration 000011 every page read and sorted all live
+/// identities of the tenant (PostgreSQL does not treat `erased_at IS NULL` as fixing the
+/// column that followed the tenant in the index).
+#[test]
+fn postgres_list_pages_are_read_in_index_order() {
+    use diesel::connection::SimpleConnection;
+
+    let Some(pg) = PgDatabase::create() else {
+        return;
+    };
+    run_migrations(&pg.url).unwrap();
+    let mut conn = PgConnection::establish(&pg.url).unwrap();
+    conn.batch_execute(
+        "INSERT INTO tenants VALUES ('t', 'acme', 0);
+         INSERT INTO identity_containers SELECT 'c' || i, 't', i FROM generate_series(1, 5000) i;
+         INSERT INTO personal_identities (id, tenant_id, container_id, email, kyc_level,
+             review_status, blocked, identity_confirmed, kyc_json, created_at, updated_at,
+             version, erased_at)
+         SELECT 'p' || i, 't', 'c' || i, i || '@x.io', 'L' || (i % 3), 'none', i % 7 = 0, false,
+             '{}', i, i, 1, CASE WHEN i % 10 = 0 THEN i END
+         FROM generate_series(1, 5000) i;",
+    )
+    .unwrap();
+    // Each its own statement: `VACUUM` may not run in the implicit transaction of a batch.
+    for statement in [
+        "VACUUM ANALYZE personal_identities",
+        "SET plan_cache_mode = force_generic_plan",
+    ] {
+        conn.batch_execute(statement).unwrap();
+    }
+    let mut plan = |query: &str| {
+        conn.batch_execute(&format!("DEALLOCATE ALL; PREPARE q(text) AS {query}"))
+            .unwrap();
+        diesel::sql_query("EXPLAIN EXECUTE q('t')")
+            .load::<PgPlanLine>(&mut conn)
+            .unwrap()
+            .into_iter()
+            .map(|l| l.line)
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let live = "FROM personal_identities WHERE tenant_id = $1 AND erased_at IS NULL";
+    for (query, index) in [
+        (
+            format!("SELECT * {live} ORDER BY created_at DESC, id DESC LIMIT 30"),
+            "ix_personal_identities_tenant_created",
+        ),
+        (
+            format!("SELECT * {live} ORDER BY updated_at, id LIMIT 30 OFFSET 60"),
+            "ix_personal_identities_tenant_updated",
+        ),
+        (
+            format!(
+                "SELECT * {live} AND kyc_level = 'L1' ORDER BY created_at DESC, id DESC LIMIT 30"
+            ),
+            "ix_personal_identities_tenant_level",
+        ),
+    ] {
+        let plan = plan(&query);
+        assert!(
+            plan.contains(index) && !plan.contains("Sort"),
+            "{query}:\n{plan}"
+        );
+    }
+    for (query, index) in [
+        (
+            format!("SELECT COUNT(*) {live} AND kyc_level = 'L1'"),
+            "ix_personal_identities_tenant_level",
+        ),
+        (
+            format!("SELECT COUNT(*) {live} AND blocked"),
+            "ix_personal_identities_tenant_blocked",
+        ),
+    ] {
+        let plan = plan(&query);
+        assert!(
+            plan.contains(&format!("Index Only Scan using {index}")),
+            "{query}:\n{plan}"
+        );
+    }
 }

@@ -1,0 +1,10 @@
+DROP INDEX ix_personal_identities_tenant_created;
+CREATE INDEX ix_personal_identities_tenant_created ON personal_identities (tenant_id, erased_at, created_at, id);
+DROP INDEX ix_personal_identities_tenant_updated;
+CREATE INDEX ix_personal_identities_tenant_updated ON personal_identities (tenant_id, erased_at, updated_at, id);
+DROP INDEX ix_personal_identities_tenant_level;
+CREATE INDEX ix_personal_identities_tenant_level ON personal_identities (tenant_id, erased_at, kyc_level, created_at, id);
+DROP INDEX ix_personal_identities_tenant_review;
+CREATE INDEX ix_personal_identities_tenant_review ON personal_identities (tenant_id, erased_at, review_status, created_at, id);
+DROP INDEX ix_personal_identities_tenant_blocked;
+CREATE INDEX ix_personal_identities_tenant_blocked ON personal_identities (tenant_id, erased_at, blocked, created_at, id);
