@@ -14,7 +14,7 @@ use crate::{
     error::ApiError,
     idempotency,
     reply::{Reply, if_match},
-    routes::common::{BASE, json_body, list_query, page_meta, path_id, retry_conflicts},
+    routes::common::{BASE, PageBody, json_body, list_query, page_meta, path_id, retry_conflicts},
     state::{AppState, blocking, read},
     workflow::emit,
 };
@@ -158,10 +158,10 @@ pub async fn list_businesses(
             .run(|conn| business::list(conn, st.db.keys(), tenant, &query))?)
     })
     .await?;
-    let body = json!({
-        "data": page.items.iter().map(BusinessIdentityDto::from).collect::<Vec<_>>(),
-        "meta": page_meta(page.request, page.total, page.items.len()),
-    });
+    let body = PageBody {
+        data: page.items.iter().map(BusinessIdentityDto::from).collect(),
+        meta: page_meta(page.request, page.total, page.items.len()),
+    };
     Ok(Reply::ok(&body).into_response())
 }
 

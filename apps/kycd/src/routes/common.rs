@@ -139,6 +139,15 @@ pub fn retry_conflicts<T>(
     Err(ApiError::VersionConflict)
 }
 
+/// A list answer, `{"data": [...], "meta": {...}}`, serialized straight from its items (a
+/// `json!` body would first build a JSON tree of every item, then serialize that: for a page of
+/// 30 identities most of the worker's time).
+#[derive(serde::Serialize)]
+pub struct PageBody<T> {
+    pub data: Vec<T>,
+    pub meta: serde_json::Value,
+}
+
 /// The `meta` object of a list answer: the total number of matches and the page returned
 /// (`all=true` is reported as page 1 holding every item returned).
 pub fn page_meta(

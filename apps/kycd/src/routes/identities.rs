@@ -16,7 +16,8 @@ use crate::{
     idempotency,
     reply::{Reply, if_match},
     routes::common::{
-        BASE, json_body, list_query, no_fields, page_meta, page_request, path_id, retry_conflicts,
+        BASE, PageBody, json_body, list_query, no_fields, page_meta, page_request, path_id,
+        retry_conflicts,
     },
     state::{AppState, blocking, read},
     workflow::{self, Record},
@@ -221,10 +222,10 @@ pub async fn list_people(
             .run(|conn| personal::list(conn, st.db.keys(), tenant, &query))?)
     })
     .await?;
-    let body = json!({
-        "data": page.items.iter().map(PersonalIdentityDto::from).collect::<Vec<_>>(),
-        "meta": page_meta(page.request, page.total, page.items.len()),
-    });
+    let body = PageBody {
+        data: page.items.iter().map(PersonalIdentityDto::from).collect(),
+        meta: page_meta(page.request, page.total, page.items.len()),
+    };
     Ok(Reply::ok(&body).into_response())
 }
 
