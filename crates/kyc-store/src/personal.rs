@@ -698,8 +698,9 @@ pub(crate) fn check_written(
 }
 
 /// A page of `tenant`'s live personal identities matching `query`, with the total count
-/// (without filters, from the tenant's live count). Every filter and sort is served by an index that starts with `tenant_id` (see the
-/// migrations); `like:` is a substring match and scans the tenant's rows.
+/// (without filters, from the tenant's live count). Every filter and sort is served by an
+/// index that starts with `tenant_id` (see the migrations); `like:` is a substring match and
+/// scans the tenant's rows.
 #[tracing::instrument(skip_all, fields(tenant = %tenant, filters = query.filters.len()))]
 pub fn list(
     conn: &mut DbConnection,
