@@ -147,6 +147,9 @@ both_backends! {
         assert!(commits > 8, "every writer made progress");
         let q = ListQuery::parse([("filter[lastName]", "Writer")]).unwrap();
         let created = db.run(|c| personal::list(c, db.keys(), t, &q)).unwrap().total;
+        // The live count, kept by every concurrent create, agrees with the rows (and `shared`).
+        let kept = db.run(|c| personal::list(c, db.keys(), t, &ListQuery::default())).unwrap().total;
+        assert_eq!(kept, created + 1, "the live count lost or doubled a create");
         let final_shared = db.run(|c| personal::find(c, db.keys(), t, shared.id)).unwrap();
         assert_eq!(created + (final_shared.version as u64 - 1), commits, "every commit is in the database");
     }
