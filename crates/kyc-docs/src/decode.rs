@@ -81,8 +81,8 @@ fn jpeg_options(limits: &Limits, colorspace: ColorSpace, strict: bool) -> Decode
 }
 
 /// Decodes a whole JPEG into `out` and returns its size and layout. Asked for `Luma`, a file
-/// whose colour model is not YCbCr or grey (an RGB JPEG) is decoded to RGB instead and the
-/// layout says so; `extra` bytes the caller will allocate on top are counted in the budget.
+/// whose colour model is not YCbCr or grey (an RGB, CMYK or YCCK JPEG) is decoded to RGB
+/// instead and the layout says so; `extra` bytes the caller will allocate on top are counted in the budget.
 pub(crate) fn jpeg(
     bytes: &[u8],
     info: &JpegInfo,
@@ -105,7 +105,11 @@ pub(crate) fn jpeg(
     let (colorspace, layout) = match (want, input) {
         (_, ColorSpace::Luma) => (ColorSpace::Luma, Layout::Gray),
         (ColorSpace::Luma, ColorSpace::YCbCr) => (ColorSpace::Luma, Layout::Gray),
-        (_, ColorSpace::YCbCr | ColorSpace::RGB) => (ColorSpace::RGB, Layout::Rgb),
+        // Print workflows save CMYK (or YCCK) JPEGs; the decoder converts them to RGB,
+        // following the Adobe segment that intake keeps.
+        (_, ColorSpace::YCbCr | ColorSpace::RGB | ColorSpace::CMYK | ColorSpace::YCCK) => {
+            (ColorSpace::RGB, Layout::Rgb)
+        }
         _ => return Err(DocsError::UnsupportedEncoding("JPEG colour model")),
     };
     if colorspace != want {

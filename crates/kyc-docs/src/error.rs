@@ -21,7 +21,7 @@ pub enum DocsError {
     /// The container structure is invalid.
     #[error("file is corrupt: {0}")]
     Corrupt(&'static str),
-    /// A valid file using a feature we do not decode (arithmetic coding, 12-bit JPEG, CMYK...).
+    /// A valid file using a feature we do not decode (arithmetic coding, 12-bit JPEG, lossless...).
     #[error("unsupported image encoding: {0}")]
     UnsupportedEncoding(&'static str),
     /// Decoding would need more memory than [`crate::Limits::max_decode_bytes`].

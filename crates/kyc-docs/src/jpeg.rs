@@ -145,9 +145,9 @@ fn read_frame_header(marker: u8, body: &[u8], info: &mut JpegInfo) -> Result<(),
             "JPEG height defined after the first scan",
         ));
     }
-    if !matches!(count, 1 | 3) {
+    if !matches!(count, 1 | 3 | 4) {
         return Err(DocsError::UnsupportedEncoding(
-            "JPEG colour model (only grey and YCbCr/RGB)",
+            "JPEG colour model (only grey, YCbCr/RGB and CMYK/YCCK)",
         ));
     }
     info.components = *count;

@@ -670,3 +670,29 @@ fn verdict_serialises_for_the_api() {
         r#"{"status":"pass"}"#
     );
 }
+
+/// A CMYK JPEG (as print workflows save; this one Pillow's, with the Adobe segment of inverted
+/// CMYK) of the sharp scene is decoded to RGB and passes like the RGB original; intake keeps
+/// its Adobe segment, without which a decoder would misread the inks.
+#[test]
+fn a_cmyk_jpeg_is_checked_like_any_photo() {
+    let bytes = include_bytes!("fixtures/sharp_cmyk.jpg");
+    let accepted = intake(bytes, &Limits::default()).unwrap();
+    assert!(
+        accepted.stripped.windows(5).any(|w| w == b"Adobe"),
+        "the Adobe segment is kept"
+    );
+    let a = check(bytes);
+    assert_eq!(a.verdict, Verdict::Pass, "{}", explain(&a));
+    let rgb = check(&scene_jpeg(&sharp()));
+    for (cmyk, rgb) in a.checks.iter().zip(&rgb.checks) {
+        assert_eq!(cmyk.code, rgb.code);
+        assert!(
+            (cmyk.measured - rgb.measured).abs() <= 0.1 * rgb.measured.abs().max(1.0),
+            "{:?}: CMYK {} against RGB {}",
+            cmyk.code,
+            cmyk.measured,
+            rgb.measured
+        );
+    }
+}
