@@ -82,7 +82,8 @@ fn jpeg_options(limits: &Limits, colorspace: ColorSpace, strict: bool) -> Decode
 
 /// Decodes a whole JPEG into `out` and returns its size and layout. Asked for `Luma`, a file
 /// whose colour model is not YCbCr or grey (an RGB, CMYK or YCCK JPEG) is decoded to RGB
-/// instead and the layout says so; `extra` bytes the caller will allocate on top are counted in the budget.
+/// instead and the layout says so; `extra` bytes the caller will allocate on top are counted
+/// in the budget.
 pub(crate) fn jpeg(
     bytes: &[u8],
     info: &JpegInfo,

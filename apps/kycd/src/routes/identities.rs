@@ -350,7 +350,7 @@ pub async fn get_events(
         })
         .collect();
     let meta = page_meta(events.request, events.total, data.len());
-    Ok(Reply::ok(&json!({ "data": data, "meta": meta })).into_response())
+    Ok(Reply::ok(&PageBody { data, meta }).into_response())
 }
 
 /// Re-runs the KYC check on the identity's current data. The body is empty or `{}`: the check
