@@ -75,10 +75,80 @@ impl Record {
     }
 }
 
+/// A unit of work: its transaction's connection (through `Deref`, for the store's functions)
+/// and the audit entries and webhook events it records. They are written when the work is done,
+/// still inside the transaction, with one insert per table and one subscription read per
+/// tenant: a create used to write three audit rows and read the webhook configuration twice,
+/// a round trip each on PostgreSQL. Events nobody subscribes to are never queued, so a tenant
+/// without webhooks costs the delivery worker nothing (docs/webhooks.md).
+pub struct Unit<'c> {
+    conn: &'c mut DbConnection,
+    audit: Vec<audit::NewAuditEvent>,
+    events: Vec<(TenantId, EventType, serde_json::Value)>,
+}
+
+impl std::ops::Deref for Unit<'_> {
+    type Target = DbConnection;
+
+    fn deref(&self) -> &DbConnection {
+        self.conn
+    }
+}
+
+impl std::ops::DerefMut for Unit<'_> {
+    fn deref_mut(&mut self) -> &mut DbConnection {
+        self.conn
+    }
+}
+
+impl Unit<'_> {
+    /// Runs `work` on `conn` (inside a store transaction: `Db::write`), then writes what it
+    /// recorded. Nothing is written when `work` fails.
+    pub fn run<T>(
+        conn: &mut DbConnection,
+        work: impl FnOnce(&mut Unit<'_>) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        let mut unit = Unit {
+            conn,
+            audit: Vec::new(),
+            events: Vec::new(),
+        };
+        let done = work(&mut unit)?;
+        unit.flush()?;
+        Ok(done)
+    }
+
+    /// Records an audit entry, written in order with the unit's others.
+    pub fn audit(&mut self, event: audit::NewAuditEvent) {
+        self.audit.push(event);
+    }
+
+    fn flush(self) -> Result<(), ApiError> {
+        let Unit {
+            conn,
+            audit,
+            events,
+        } = self;
+        audit::append_all(conn, &audit)?;
+        let mut tenants: Vec<TenantId> = events.iter().map(|(tenant, _, _)| *tenant).collect();
+        tenants.dedup();
+        for tenant in tenants {
+            let wanted = webhooks::subscriptions(conn, tenant)?;
+            let due: Vec<_> = events
+                .iter()
+                .filter(|(t, event, _)| *t == tenant && wanted.contains(event))
+                .map(|(_, event, payload)| (*event, payload))
+                .collect();
+            webhooks::enqueue_all(conn, tenant, &due)?;
+        }
+        Ok(())
+    }
+}
+
 /// Reads a personal identity for a change, holding its row lock (PostgreSQL) until the
 /// transaction ends, so concurrent changes to one identity queue instead of conflicting.
 pub fn find_locked(
-    conn: &mut DbConnection,
+    conn: &mut Unit<'_>,
     state: &AppState,
     tenant: TenantId,
     id: PersonalIdentityId,
@@ -89,7 +159,7 @@ pub fn find_locked(
 
 /// Appends an audit entry.
 pub fn audit_identity(
-    conn: &mut DbConnection,
+    conn: &mut Unit<'_>,
     identity: &PersonalIdentity,
     actor: Actor,
     action: AuditAction,
@@ -100,28 +170,25 @@ pub fn audit_identity(
         audit::NewAuditEvent::for_identity(identity.tenant_id, identity.id, actor, action);
     event.fields = fields.iter().map(|f| (*f).to_owned()).collect();
     event.level_change = level_change;
-    audit::append(conn, &event)?;
+    conn.audit(event);
     Ok(())
 }
 
-/// Writes a webhook event to the outbox (same transaction as the change it announces) when the
-/// tenant subscribes to it; events nobody wants are never queued (docs/webhooks.md).
-/// Payloads are thin: ids and what changed, never PII.
+/// Records a webhook event of the unit (see [`Unit`]). Payloads are thin: ids and what
+/// changed, never PII.
 pub fn emit(
-    conn: &mut DbConnection,
+    conn: &mut Unit<'_>,
     tenant: TenantId,
     event: EventType,
     payload: serde_json::Value,
 ) -> Result<(), ApiError> {
-    if webhooks::subscribed(conn, tenant, event)? {
-        webhooks::enqueue(conn, tenant, event, &payload)?;
-    }
+    conn.events.push((tenant, event, payload));
     Ok(())
 }
 
 /// Runs the configured verifier over the identity's current data and records the check.
 pub fn run_check(
-    conn: &mut DbConnection,
+    conn: &mut Unit<'_>,
     state: &AppState,
     identity: &PersonalIdentity,
     actor: Actor,
@@ -134,7 +201,7 @@ pub fn run_check(
 /// Runs the configured verifier over `data` of the identity `id` (which need not be stored
 /// yet); reads only.
 fn verify(
-    conn: &mut DbConnection,
+    conn: &mut Unit<'_>,
     state: &AppState,
     tenant: TenantId,
     id: PersonalIdentityId,
@@ -146,7 +213,7 @@ fn verify(
 
 /// Whether another identity of `tenant` holds the SSN of `data` (matched by keyed hash).
 fn has_duplicate_ssn(
-    conn: &mut DbConnection,
+    conn: &mut Unit<'_>,
     state: &AppState,
     tenant: TenantId,
     id: PersonalIdentityId,
@@ -182,7 +249,7 @@ fn check_of(
 
 /// Stores a check of `identity` with its audit entry.
 fn record_check(
-    conn: &mut DbConnection,
+    conn: &mut Unit<'_>,
     identity: &PersonalIdentity,
     check: &KycCheck,
     actor: Actor,
@@ -201,7 +268,7 @@ fn record_check(
 /// Re-evaluates the identity and stores its new KYC state when it changed, with the audit
 /// entries, outbox events and review-queue item the change calls for.
 pub fn settle(
-    conn: &mut DbConnection,
+    conn: &mut Unit<'_>,
     state: &AppState,
     identity: PersonalIdentity,
     actor: Actor,
@@ -212,7 +279,7 @@ pub fn settle(
 
 /// [`settle`] with the facts already at hand.
 fn settle_record(
-    conn: &mut DbConnection,
+    conn: &mut Unit<'_>,
     state: &AppState,
     record: Record,
     actor: Actor,
@@ -236,7 +303,7 @@ fn settle_record(
 /// What a new KYC state of `identity` (stored, replacing `old`) calls for: the level change in
 /// the audit trail and the outbox, and an item in the review queue when review became pending.
 fn announce_state(
-    conn: &mut DbConnection,
+    conn: &mut Unit<'_>,
     identity: &PersonalIdentity,
     old: &KycState,
     review_reason: Option<ProcessReason>,
@@ -278,7 +345,7 @@ fn review_reason(evaluation: &Evaluation<'_>) -> Option<ProcessReason> {
 }
 
 fn queue_identity_review(
-    conn: &mut DbConnection,
+    conn: &mut Unit<'_>,
     identity: &PersonalIdentity,
     reason: Option<ProcessReason>,
     actor: Actor,
@@ -377,7 +444,7 @@ impl NewPerson {
 
 /// `POST /identity-containers`: a container, its person, the first KYC check and the state.
 pub fn create_person(
-    conn: &mut DbConnection,
+    conn: &mut Unit<'_>,
     state: &AppState,
     tenant: TenantId,
     actor: Actor,
@@ -428,7 +495,7 @@ pub fn create_person(
 /// `PATCH /personal-identities/{id}`: applies the patch to the stored data, refusing locked
 /// fields of a confirmed identity, re-runs KYC when a KYC field changed, and settles.
 pub fn patch_person(
-    conn: &mut DbConnection,
+    conn: &mut Unit<'_>,
     state: &AppState,
     tenant: TenantId,
     actor: Actor,
@@ -452,7 +519,7 @@ pub fn patch_person(
 /// `identity.updated` event (with `source` where the change did not come from a PATCH), and
 /// re-runs the KYC check when a KYC field changed. The caller settles the level.
 fn change_data(
-    conn: &mut DbConnection,
+    conn: &mut Unit<'_>,
     state: &AppState,
     current: &PersonalIdentity,
     data: kyc_model::PersonalData,
@@ -497,7 +564,7 @@ fn change_data(
 
 /// `POST /personal-identities/{id}/kyc-checks`: an explicit re-run.
 pub fn recheck_person(
-    conn: &mut DbConnection,
+    conn: &mut Unit<'_>,
     state: &AppState,
     tenant: TenantId,
     actor: Actor,
@@ -593,7 +660,7 @@ pub fn may_upload(
 /// stores the document and its sealed images, queues a review when a person must look, records
 /// the audit entries and outbox events, and settles the identity's level.
 pub fn upload_document(
-    conn: &mut DbConnection,
+    conn: &mut Unit<'_>,
     state: &AppState,
     tenant: TenantId,
     actor: Actor,
@@ -633,7 +700,7 @@ pub fn upload_document(
         audit::NewAuditEvent::for_identity(tenant, id, actor, AuditAction::DocumentUploaded);
     uploaded.document_id = Some(document.id);
     uploaded.fields = upload.sides().into_iter().map(str::to_owned).collect();
-    audit::append(conn, &uploaded)?;
+    conn.audit(uploaded);
     // The status is kycd's decision (quality checks, verifier), not the uploader's.
     let mut decided = audit::NewAuditEvent::for_identity(
         tenant,
@@ -643,7 +710,7 @@ pub fn upload_document(
     );
     decided.document_id = Some(document.id);
     decided.fields = vec!["status".to_owned()];
-    audit::append(conn, &decided)?;
+    conn.audit(decided);
     let reasons = crate::dto::DocumentDto::new(&document, reason).reasons;
     emit(
         conn,
@@ -669,7 +736,7 @@ pub fn upload_document(
 }
 
 fn queue_document_review(
-    conn: &mut DbConnection,
+    conn: &mut Unit<'_>,
     identity: &PersonalIdentity,
     document: DocumentId,
 ) -> Result<(), ApiError> {
@@ -690,7 +757,7 @@ fn queue_document_review(
         AuditAction::ReviewRequired,
     );
     event.document_id = Some(document);
-    audit::append(conn, &event)?;
+    conn.audit(event);
     emit(
         conn,
         identity.tenant_id,
@@ -727,7 +794,7 @@ pub const SIMULATE_VERIFIER: &str = "sandbox-simulate";
 ///
 /// A pending identity review is decided rather than left in the queue.
 pub fn simulate_person(
-    conn: &mut DbConnection,
+    conn: &mut Unit<'_>,
     state: &AppState,
     tenant: TenantId,
     key: kyc_model::ApiKeyId,
@@ -830,7 +897,7 @@ pub fn simulate_person(
 /// verification as a document (approved, or rejected with the reason), then answers what the
 /// session still has to collect.
 pub fn start_session(
-    conn: &mut DbConnection,
+    conn: &mut Unit<'_>,
     state: &AppState,
     tenant: TenantId,
     actor: Actor,
@@ -984,7 +1051,7 @@ pub fn start_session(
 /// like a PATCH of those fields ([`change_data`]). What the identity already has was compared
 /// with the import ([`kyc_rules::kyc::check_import_matches`]) and stays.
 fn adopt_imported(
-    conn: &mut DbConnection,
+    conn: &mut Unit<'_>,
     state: &AppState,
     identity: PersonalIdentity,
     person: &kyc_rules::ImportPerson,
@@ -1165,7 +1232,7 @@ fn document_verdict(decision: &ReviewerDecision) -> Result<kyc_model::DocumentVe
 /// once, one wins and the other gets `409 review_already_decided`; `expected_version` (from
 /// `If-Match`) makes a stale view `412`.
 pub fn decide_review(
-    conn: &mut DbConnection,
+    conn: &mut Unit<'_>,
     state: &AppState,
     reviewer: kyc_model::ApiKeyId,
     id: kyc_model::ReviewId,
@@ -1273,7 +1340,7 @@ pub fn decide_review(
                     audit::NewAuditEvent::for_identity(tenant, identity.id, actor, action);
                 event.document_id = Some(document_id);
                 event.fields = vec!["status".to_owned()];
-                audit::append(conn, &event)?;
+                conn.audit(event);
             }
             let reasons = crate::dto::DocumentDto::new(&document, reason).reasons;
             emit(

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::{
     DbConnection, StoreError,
-    conn::on_backend,
+    conn::insert_rows,
     list::{Page, PageRequest},
     schema::audit_events::{self, dsl as a},
     ts,
@@ -220,18 +220,64 @@ impl TryFrom<AuditRow> for AuditEvent {
 /// [`StoreError::Internal`]: that is a bug in the caller, which would otherwise leak a value.
 #[tracing::instrument(skip_all, fields(tenant = %event.tenant_id, action = event.action.as_str()))]
 pub fn append(conn: &mut DbConnection, event: &NewAuditEvent) -> Result<AuditEvent, StoreError> {
-    if !event.fields.iter().all(|f| is_field_path(f)) {
+    let mut appended = append_all(conn, std::slice::from_ref(event))?;
+    appended.pop().ok_or(StoreError::Internal {
+        reason: "an appended audit event went missing",
+    })
+}
+
+/// Appends `events` in their order (the trail's order) with one statement, all at one time:
+/// what a unit of work records, written as it ends. Refuses them all, writing nothing, if any
+/// field name is not a field path (see [`append`]).
+#[tracing::instrument(skip_all, fields(events = events.len()))]
+pub fn append_all(
+    conn: &mut DbConnection,
+    events: &[NewAuditEvent],
+) -> Result<Vec<AuditEvent>, StoreError> {
+    if events.is_empty() {
+        return Ok(Vec::new());
+    }
+    if !events
+        .iter()
+        .all(|event| event.fields.iter().all(|f| is_field_path(f)))
+    {
         return Err(StoreError::Internal {
             reason: "audit fields must be field names, never values",
         });
     }
+    let at = ts::now_ms();
+    let ids: Vec<Uuid> = events.iter().map(|_| Uuid::new_v4()).collect();
+    let rows = events
+        .iter()
+        .zip(&ids)
+        .map(|(event, id)| insert_row(event, *id, at))
+        .collect::<Result<Vec<_>, _>>()?;
+    insert_rows!(conn, a::audit_events, rows)?;
+    let at = ts::from_ms(at, TABLE, "at")?;
+    Ok(events
+        .iter()
+        .zip(ids)
+        .map(|(event, id)| AuditEvent {
+            id: AuditId(id),
+            tenant_id: event.tenant_id,
+            identity_id: event.identity_id,
+            business_id: event.business_id,
+            document_id: event.document_id,
+            actor: event.actor,
+            action: event.action,
+            fields: event.fields.clone(),
+            level_change: event.level_change,
+            at,
+        })
+        .collect())
+}
+
+fn insert_row(event: &NewAuditEvent, id: Uuid, at: i64) -> Result<InsertRow, StoreError> {
     let (actor_kind, actor_key_id) = match event.actor {
         Actor::System => ("system", None),
         Actor::ApiKey(k) => ("apiKey", Some(k.to_string())),
     };
-    let id = Uuid::new_v4();
-    let at = ts::now_ms();
-    let row = InsertRow {
+    Ok(InsertRow {
         id: id.hyphenated().to_string(),
         tenant_id: event.tenant_id.to_string(),
         identity_id: event.identity_id.map(|v| v.to_string()),
@@ -244,21 +290,6 @@ pub fn append(conn: &mut DbConnection, event: &NewAuditEvent) -> Result<AuditEve
         level_from: event.level_change.map(|(f, _)| f.as_str().to_owned()),
         level_to: event.level_change.map(|(_, t)| t.as_str().to_owned()),
         at,
-    };
-    on_backend!(conn, |conn| diesel::insert_into(a::audit_events)
-        .values(&row)
-        .execute(conn))?;
-    Ok(AuditEvent {
-        id: AuditId(id),
-        tenant_id: event.tenant_id,
-        identity_id: event.identity_id,
-        business_id: event.business_id,
-        document_id: event.document_id,
-        actor: event.actor,
-        action: event.action,
-        fields: event.fields.clone(),
-        level_change: event.level_change,
-        at: ts::from_ms(at, TABLE, "at")?,
     })
 }
 

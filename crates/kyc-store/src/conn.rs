@@ -57,6 +57,41 @@ macro_rules! on_backend {
 }
 pub(crate) use on_backend;
 
+/// Inserts the rows of `$rows` (taken by value) into `$table` in statements of up to four
+/// rows, each a batch of fixed size whose statement is prepared once per connection: diesel
+/// prepares a batch of a `Vec` (any length) anew on every execution. Evaluates to a diesel
+/// `QueryResult` of the rows inserted.
+macro_rules! insert_rows {
+    ($conn:expr, $table:expr, $rows:expr) => {{
+        let mut rows = $rows.into_iter();
+        let mut inserted = 0;
+        loop {
+            inserted += match (rows.next(), rows.next(), rows.next(), rows.next()) {
+                (Some(a), Some(b), Some(c), Some(d)) => {
+                    $crate::conn::on_backend!(&mut *$conn, |conn| {
+                        diesel::insert_into($table)
+                            .values([a, b, c, d])
+                            .execute(conn)
+                    })
+                }
+                (Some(a), Some(b), Some(c), None) => {
+                    $crate::conn::on_backend!(&mut *$conn, |conn| {
+                        diesel::insert_into($table).values([a, b, c]).execute(conn)
+                    })
+                }
+                (Some(a), Some(b), None, _) => $crate::conn::on_backend!(&mut *$conn, |conn| {
+                    diesel::insert_into($table).values([a, b]).execute(conn)
+                }),
+                (Some(a), None, ..) => $crate::conn::on_backend!(&mut *$conn, |conn| {
+                    diesel::insert_into($table).values(a).execute(conn)
+                }),
+                (None, ..) => break diesel::QueryResult::Ok(inserted),
+            }?;
+        }
+    }};
+}
+pub(crate) use insert_rows;
+
 /// The database engines the store speaks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Backend {

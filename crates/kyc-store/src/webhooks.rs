@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 
 use crate::{
     DbConnection, Keyring, StoreError,
-    conn::on_backend,
+    conn::{insert_rows, on_backend},
     crypto::Aad,
     dialect,
     list::{Page, PageRequest},
@@ -162,14 +162,23 @@ pub fn subscribed(
     tenant: TenantId,
     event_type: EventType,
 ) -> Result<bool, StoreError> {
+    Ok(subscriptions(conn, tenant)?.contains(&event_type))
+}
+
+/// The event types `tenant`'s enabled configuration subscribes to (none without one): one
+/// read for all the events of a unit of work.
+pub fn subscriptions(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+) -> Result<Vec<EventType>, StoreError> {
     let query = w::webhook_configs
         .filter(w::tenant_id.eq(tenant.to_string()))
         .filter(w::enabled.eq(true))
         .select(w::event_types_json);
-    let Some(types) = on_backend!(conn, |conn| query.get_result::<String>(conn)).optional()? else {
-        return Ok(false);
-    };
-    Ok(parse_event_types(&types, "webhook_configs", "event_types_json")?.contains(&event_type))
+    match on_backend!(conn, |conn| query.get_result::<String>(conn)).optional()? {
+        Some(types) => parse_event_types(&types, "webhook_configs", "event_types_json"),
+        None => Ok(Vec::new()),
+    }
 }
 
 /// `tenant`'s configuration, if it has one.
@@ -248,7 +257,7 @@ pub struct OutboxEvent {
     pub last_error: Option<String>,
 }
 
-#[derive(Queryable, Selectable, Insertable)]
+#[derive(Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = outbox_events, treat_none_as_default_value = false)]
 struct OutboxRow {
     id: String,
@@ -300,27 +309,51 @@ pub fn enqueue(
     event_type: EventType,
     payload: &serde_json::Value,
 ) -> Result<OutboxEvent, StoreError> {
+    let mut queued = enqueue_all(conn, tenant, &[(event_type, payload)])?;
+    queued.pop().ok_or(StoreError::Internal {
+        reason: "an enqueued event went missing",
+    })
+}
+
+/// [`enqueue`] for several events of `tenant`, in their order, with one insert.
+#[tracing::instrument(skip_all, fields(tenant = %tenant, events = events.len()))]
+pub fn enqueue_all(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    events: &[(EventType, &serde_json::Value)],
+) -> Result<Vec<OutboxEvent>, StoreError> {
+    if events.is_empty() {
+        return Ok(Vec::new());
+    }
     let latest: Option<i64> = o::outbox_events
         .filter(o::tenant_id.eq(tenant.to_string()))
         .select(diesel::dsl::max(o::created_at))
         .get_result(conn)?;
-    let now = latest.map_or(ts::now_ms(), |l| ts::now_ms().max(l.saturating_add(1)));
-    let row = OutboxRow {
-        id: EventId::random().to_string(),
-        tenant_id: tenant.to_string(),
-        event_type: event_type.as_str().to_owned(),
-        payload_json: to_json(payload)?,
-        status: OutboxStatus::Pending.as_str().to_owned(),
-        attempts: 0,
-        next_attempt_at: now,
-        created_at: now,
-        delivered_at: None,
-        last_error: None,
-    };
-    diesel::insert_into(o::outbox_events)
-        .values(&row)
-        .execute(conn)?;
-    OutboxEvent::try_from(row)
+    let first = latest.map_or(ts::now_ms(), |l| ts::now_ms().max(l.saturating_add(1)));
+    let rows = (first..)
+        .zip(events)
+        .map(|(at, (event_type, payload))| {
+            Ok(OutboxRow {
+                id: EventId::random().to_string(),
+                tenant_id: tenant.to_string(),
+                event_type: event_type.as_str().to_owned(),
+                payload_json: to_json(payload)?,
+                status: OutboxStatus::Pending.as_str().to_owned(),
+                attempts: 0,
+                next_attempt_at: at,
+                created_at: at,
+                delivered_at: None,
+                last_error: None,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    let queued = rows
+        .iter()
+        .cloned()
+        .map(OutboxEvent::try_from)
+        .collect::<Result<Vec<_>, _>>()?;
+    insert_rows!(conn, o::outbox_events, rows)?;
+    Ok(queued)
 }
 
 /// Claims up to `limit` pending events due at `now` for delivery: each gets one more attempt

@@ -16,7 +16,7 @@ use crate::{
     reply::{Reply, if_match},
     routes::common::{BASE, PageBody, json_body, list_query, page_meta, path_id, retry_conflicts},
     state::{AppState, blocking, read},
-    workflow::emit,
+    workflow::{Unit, emit},
 };
 
 type State = web::Data<AppState>;
@@ -45,25 +45,22 @@ fn check_owner(
 }
 
 fn audit_company(
-    conn: &mut DbConnection,
+    conn: &mut Unit<'_>,
     company: &BusinessIdentity,
     actor: Actor,
     action: AuditAction,
     fields: &[&str],
 ) -> Result<(), ApiError> {
-    audit::append(
-        conn,
-        &audit::NewAuditEvent {
-            tenant_id: company.tenant_id,
-            identity_id: None,
-            business_id: Some(company.id),
-            document_id: None,
-            actor,
-            action,
-            fields: fields.iter().map(|f| (*f).to_owned()).collect(),
-            level_change: None,
-        },
-    )?;
+    conn.audit(audit::NewAuditEvent {
+        tenant_id: company.tenant_id,
+        identity_id: None,
+        business_id: Some(company.id),
+        document_id: None,
+        actor,
+        action,
+        fields: fields.iter().map(|f| (*f).to_owned()).collect(),
+        level_change: None,
+    });
     Ok(())
 }
 
@@ -97,7 +94,7 @@ pub async fn create_business(
         let (tenant, actor) = (caller.tenant, caller.actor());
         let st = state.clone();
         let company = blocking(move || {
-            st.db.write(|conn| {
+            st.db.write(|conn| Unit::run(conn, |conn| {
                 check_owner(conn, tenant, data.identity_owner)?;
                 let company = business::insert(
                     conn,
@@ -112,7 +109,7 @@ pub async fn create_business(
                     json!({ "businessId": company.id, "containerId": company.container_id, "type": "company" }),
                 )?;
                 Ok::<_, ApiError>(company)
-            })
+            }))
         })
         .await?;
         Ok(Reply::created(
@@ -217,32 +214,37 @@ pub async fn patch_business(
     let company = blocking(move || {
         retry_conflicts(expected.is_some(), || {
             st.db.write(|conn| {
-                business::lock(conn, tenant, id)?;
-                let current = business::find(conn, st.db.keys(), tenant, id)?;
-                if expected.is_some_and(|v| v != current.version) {
-                    return Err(ApiError::VersionConflict);
-                }
-                let data = patch.apply(&current.data)?;
-                if data.identity_owner != current.data.identity_owner {
-                    check_owner(conn, tenant, data.identity_owner)?;
-                }
-                let changed = patch.changed_fields();
-                let company =
-                    business::update(conn, st.db.keys(), &BusinessIdentity { data, ..current })?;
-                audit_company(
-                    conn,
-                    &company,
-                    actor,
-                    AuditAction::IdentityUpdated,
-                    &changed,
-                )?;
-                emit(
-                    conn,
-                    tenant,
-                    EventType::IdentityUpdated,
-                    json!({ "businessId": company.id, "changedFields": changed }),
-                )?;
-                Ok(company)
+                Unit::run(conn, |conn| {
+                    business::lock(conn, tenant, id)?;
+                    let current = business::find(conn, st.db.keys(), tenant, id)?;
+                    if expected.is_some_and(|v| v != current.version) {
+                        return Err(ApiError::VersionConflict);
+                    }
+                    let data = patch.apply(&current.data)?;
+                    if data.identity_owner != current.data.identity_owner {
+                        check_owner(conn, tenant, data.identity_owner)?;
+                    }
+                    let changed = patch.changed_fields();
+                    let company = business::update(
+                        conn,
+                        st.db.keys(),
+                        &BusinessIdentity { data, ..current },
+                    )?;
+                    audit_company(
+                        conn,
+                        &company,
+                        actor,
+                        AuditAction::IdentityUpdated,
+                        &changed,
+                    )?;
+                    emit(
+                        conn,
+                        tenant,
+                        EventType::IdentityUpdated,
+                        json!({ "businessId": company.id, "changedFields": changed }),
+                    )?;
+                    Ok(company)
+                })
             })
         })
     })

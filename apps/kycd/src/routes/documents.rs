@@ -43,7 +43,7 @@ use crate::{
     reply::Reply,
     routes::common::{BASE, json_body, path_id, retry_conflicts},
     state::{AppState, blocking, read},
-    workflow::{self, CheckedImage, CheckedUpload, Uploaded},
+    workflow::{self, CheckedImage, CheckedUpload, Unit, Uploaded},
 };
 
 type State = web::Data<AppState>;
@@ -544,9 +544,11 @@ fn store_upload(
     upload: &CheckedUpload,
 ) -> Result<Uploaded, ApiError> {
     retry_conflicts(false, || {
-        state
-            .db
-            .write(|conn| workflow::upload_document(conn, state, tenant, actor, id, upload))
+        state.db.write(|conn| {
+            Unit::run(conn, |unit| {
+                workflow::upload_document(unit, state, tenant, actor, id, upload)
+            })
+        })
     })
 }
 

@@ -20,7 +20,7 @@ use crate::{
         retry_conflicts,
     },
     state::{AppState, blocking, read},
-    workflow::{self, Record},
+    workflow::{self, Record, Unit},
 };
 
 type State = web::Data<AppState>;
@@ -60,7 +60,11 @@ pub async fn create_container(
         let (container, identity) = blocking(move || {
             let person = workflow::NewPerson::prepare(&st, data);
             let db = st.db.clone();
-            db.write_owned(move |conn| workflow::create_person(conn, &st, tenant, actor, person))
+            db.write_owned(move |conn| {
+                Unit::run(conn, |unit| {
+                    workflow::create_person(unit, &st, tenant, actor, person)
+                })
+            })
         })
         .await?;
         let dto = ContainerDto::new(&container, Some(&identity), &[]);
@@ -155,7 +159,9 @@ pub async fn patch_person(
         retry_conflicts(expected.is_some(), || {
             let (state, patch) = (st.clone(), patch.clone());
             st.db.write_owned(move |conn| {
-                workflow::patch_person(conn, &state, tenant, actor, id, &patch, expected)
+                Unit::run(conn, |unit| {
+                    workflow::patch_person(unit, &state, tenant, actor, id, &patch, expected)
+                })
             })
         })
     })
@@ -386,8 +392,11 @@ pub async fn run_kyc_check(
             let (tenant, actor) = (caller.tenant, caller.actor());
             let st = state.clone();
             let (check, identity) = blocking(move || {
-                st.db
-                    .write(|conn| workflow::recheck_person(conn, &st, tenant, actor, id))
+                st.db.write(|conn| {
+                    Unit::run(conn, |unit| {
+                        workflow::recheck_person(unit, &st, tenant, actor, id)
+                    })
+                })
             })
             .await?;
             let body = json!({

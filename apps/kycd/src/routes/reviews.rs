@@ -30,7 +30,7 @@ use crate::{
     reply::{Reply, if_match},
     routes::common::{BASE, json_body, page_meta, path_id},
     state::{AppState, blocking, read},
-    workflow::{self, Record, ReviewAction, ReviewerDecision},
+    workflow::{self, Record, ReviewAction, ReviewerDecision, Unit},
 };
 
 type State = web::Data<AppState>;
@@ -766,7 +766,9 @@ pub async fn decide(
             let st = state.clone();
             let dto = blocking(move || {
                 st.db.write(|conn| {
-                    workflow::decide_review(conn, &st, reviewer, id, expected, &decision)
+                    Unit::run(conn, |unit| {
+                        workflow::decide_review(unit, &st, reviewer, id, expected, &decision)
+                    })
                 })?;
                 st.db.run(|conn| load_view(conn, &st, id))
             })

@@ -14,7 +14,7 @@ use crate::{
     reply::Reply,
     routes::common::{json_body, path_id},
     state::{AppState, blocking},
-    workflow::{self, Simulation},
+    workflow::{self, Simulation, Unit},
 };
 
 type State = web::Data<AppState>;
@@ -116,8 +116,11 @@ pub async fn simulate(
         |_| Some(id.to_string()),
         move || async move {
             let identity = blocking(move || {
-                st.db
-                    .write(|conn| workflow::simulate_person(conn, &st, tenant, key, id, simulation))
+                st.db.write(|conn| {
+                    Unit::run(conn, |unit| {
+                        workflow::simulate_person(unit, &st, tenant, key, id, simulation)
+                    })
+                })
             })
             .await?;
             Ok(Reply::ok(&PersonalIdentityDto::from(&identity)).etag(identity.version))

@@ -10,7 +10,7 @@ use crate::{
     reply::Reply,
     routes::common::json_body,
     state::{AppState, blocking},
-    workflow,
+    workflow::{self, Unit},
 };
 
 /// Starts a KYC session. kycd hosts no web view: the answer says what the session must
@@ -44,8 +44,11 @@ pub async fn start_session(
         let (tenant, actor) = (caller.tenant, caller.actor());
         let st = state.clone();
         let session = blocking(move || {
-            st.db
-                .write(|conn| workflow::start_session(conn, &st, tenant, actor, &request))
+            st.db.write(|conn| {
+                Unit::run(conn, |unit| {
+                    workflow::start_session(unit, &st, tenant, actor, &request)
+                })
+            })
         })
         .await?;
         Ok(Reply::ok(&session))

@@ -99,6 +99,11 @@ both_backends! {
         assert!(matches!(db.write(|c| checks::insert(c, t, &first)), Err(StoreError::Duplicate { .. })));
         assert!(db.run(|c| checks::list_for_identity(c, other, p.id)).unwrap().is_empty());
         assert!(db.write(|c| checks::insert(c, other, &check(p.id, now, false))).unwrap_err().is_not_found());
+        let nobody = kyc_model::PersonalIdentityId::random();
+        assert!(db.write(|c| checks::insert(c, t, &check(nobody, now, false))).unwrap_err().is_not_found());
+        db.db.erase_personal_identity(t, p.id, Actor::System, None).unwrap();
+        assert!(db.write(|c| checks::insert(c, t, &check(p.id, now, true))).unwrap_err().is_not_found(), "erased");
+        assert!(db.run(|c| checks::list_for_identity(c, t, p.id)).unwrap().is_empty());
     }
 
     fn documents_and_sealed_images(db) {
@@ -279,6 +284,20 @@ both_backends! {
         let mut leaky = NewAuditEvent::for_identity(t, p.id, Actor::System, AuditAction::IdentityUpdated);
         leaky.fields = vec!["john.doe@example.com".into()];
         assert!(matches!(db.write(|c| audit::append(c, &leaky)), Err(StoreError::Internal { .. })));
+        // A unit's entries in one call (batches of four, four and one) keep their order and
+        // share their time; one value among names refuses them all.
+        let actions = [AuditAction::IdentityUpdated, AuditAction::KycCheckCompleted, AuditAction::LevelChanged];
+        let batch: Vec<NewAuditEvent> = (0..9).map(|i| NewAuditEvent::for_identity(t, p.id, Actor::System, actions[i % 3])).collect();
+        let appended = db.write(|c| audit::append_all(c, &batch)).unwrap();
+        assert_eq!(appended.iter().map(|e| e.action).collect::<Vec<_>>(), batch.iter().map(|e| e.action).collect::<Vec<_>>());
+        assert!(appended.iter().all(|e| e.at == appended[0].at));
+        let page = db.run(|c| audit::list_for_identity(c, t, p.id, PageRequest::default())).unwrap();
+        assert_eq!(page.items[2..], appended[..]);
+        let mut refused = batch.clone();
+        refused[5] = leaky;
+        assert!(matches!(db.write(|c| audit::append_all(c, &refused)), Err(StoreError::Internal { .. })));
+        assert!(db.write(|c| audit::append_all(c, &[])).unwrap().is_empty());
+        assert_eq!(db.run(|c| audit::list_for_identity(c, t, p.id, PageRequest::default())).unwrap().total, 11);
     }
 
     fn write_rolls_back_on_error(db) {

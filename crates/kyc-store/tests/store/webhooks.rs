@@ -124,6 +124,33 @@ both_backends! {
             })
             .unwrap();
         assert!(events.windows(2).all(|w| w[0].created_at < w[1].created_at));
+        // A unit's events in one call (batches of four and one): after the tenant's latest,
+        // in their order, as claimed.
+        let payloads: Vec<serde_json::Value> = (5..14).map(|n| serde_json::json!({ "n": n })).collect();
+        let batch: Vec<_> = payloads.iter().map(|p| (EventType::IdentityUpdated, p)).collect();
+        let queued = db.write(|c| webhooks::enqueue_all(c, t, &batch)).unwrap();
+        assert_eq!(queued.iter().map(|e| &e.payload).collect::<Vec<_>>(), payloads.iter().collect::<Vec<_>>());
+        assert!(queued[0].created_at > events[4].created_at);
+        assert!(queued.windows(2).all(|w| w[0].created_at < w[1].created_at));
+        for e in &queued {
+            assert_eq!(db.run(|c| webhooks::find_event(c, t, e.id)).unwrap(), *e);
+        }
+        assert!(db.write(|c| webhooks::enqueue_all(c, t, &[])).unwrap().is_empty());
+    }
+
+    fn subscriptions_are_the_enabled_configurations_types(db) {
+        let t = tenant(db, "acme");
+        assert!(db.run(|c| webhooks::subscriptions(c, t)).unwrap().is_empty(), "no configuration");
+        let input = WebhookConfigInput {
+            url: "https://hooks.example.com/kyc".into(),
+            enabled: true,
+            event_types: vec![EventType::KycLevelChanged, EventType::IdentityCreated],
+            secret: WebhookSecret::new("whsec_x"),
+        };
+        db.write(|c| webhooks::put_config(c, db.keys(), t, &input)).unwrap();
+        assert_eq!(db.run(|c| webhooks::subscriptions(c, t)).unwrap(), input.event_types);
+        db.write(|c| webhooks::put_config(c, db.keys(), t, &WebhookConfigInput { enabled: false, ..input.clone() })).unwrap();
+        assert!(db.run(|c| webhooks::subscriptions(c, t)).unwrap().is_empty(), "disabled");
     }
 
     /// Only the head of each tenant's queue is claimable: a tenant's events go out one at a
