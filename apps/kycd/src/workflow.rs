@@ -153,8 +153,7 @@ pub fn find_locked(
     tenant: TenantId,
     id: PersonalIdentityId,
 ) -> Result<PersonalIdentity, ApiError> {
-    personal::lock(conn, tenant, id)?;
-    Ok(personal::find(conn, state.db.keys(), tenant, id)?)
+    Ok(personal::find_locked(conn, state.db.keys(), tenant, id)?)
 }
 
 /// Appends an audit entry.
@@ -1260,8 +1259,8 @@ pub fn decide_review(
     let decided = match item.kind {
         ReviewKind::Identity => {
             let wanted = identity_decision(decision)?;
-            personal::lock(conn, tenant, item.identity_id)?;
-            let record = Record::load(conn, state, tenant, item.identity_id)?;
+            let identity = find_locked(conn, state, tenant, item.identity_id)?;
+            let record = Record::load_facts(conn, tenant, identity)?;
             let pending = record.evaluate(state).pending_review()?;
             let verdict = pending.decide(wanted, state.now())?;
             let decided = reviews::decide(

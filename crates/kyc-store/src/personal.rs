@@ -916,6 +916,36 @@ impl ErasedColumns {
     }
 }
 
+/// [`find`] and [`lock`] in one statement: a live personal identity of `tenant`, locked for
+/// the rest of the current write transaction (`SELECT ... FOR UPDATE` on PostgreSQL; a plain
+/// read on SQLite, whose write transactions run one at a time). One round trip fewer for every
+/// read-modify-write of an identity. The row is found by its key alone, like [`find`]'s, and
+/// checked afterwards: another tenant's row is locked only until this transaction ends, and
+/// answers [`StoreError::NotFound`] like a missing one.
+pub fn find_locked(
+    conn: &mut DbConnection,
+    keys: &Keyring,
+    tenant: TenantId,
+    id: PersonalIdentityId,
+) -> Result<PersonalIdentity, StoreError> {
+    let query = by_key(id.to_string());
+    let row = match conn {
+        #[cfg(feature = "sqlite")]
+        DbConnection::Sqlite(c) => query.select(PersonalRow::as_select()).get_result(c),
+        #[cfg(feature = "postgres")]
+        DbConnection::Postgres(c) => query
+            .select(PersonalRow::as_select())
+            .for_update()
+            .get_result(c),
+    }
+    .optional()?
+    .filter(|row: &PersonalRow| is_live_of(tenant, &row.tenant_id, row.erased_at))
+    .ok_or(StoreError::NotFound {
+        entity: "personal_identity",
+    })?;
+    open(keys, row)
+}
+
 /// Locks a live personal identity of `tenant` for the rest of the current write transaction,
 /// so that concurrent read-modify-write sequences on it (a PATCH, a document upload, a review
 /// decision) run one after another instead of failing each other's version check. PostgreSQL:

@@ -104,6 +104,7 @@ both_backends! {
 
         assert!(db.run(|c| personal::find(c, k, t, v.id)).unwrap_err().is_not_found());
         assert!(!db.run(|c| personal::exists(c, t, v.id)).unwrap());
+        assert!(db.write(|c| personal::find_locked(c, k, t, v.id)).unwrap_err().is_not_found());
         assert_eq!(db.run(|c| personal::list(c, k, t, &ListQuery::default())).unwrap().total, 60);
         assert!(db.run(|c| documents::find(c, t, doc.id)).unwrap_err().is_not_found());
         assert!(db.run(|c| documents::image(c, k, t, doc.id, ImageSide::Front)).unwrap_err().is_not_found());

@@ -54,6 +54,12 @@ both_backends! {
         .unwrap();
         assert!(db.write(|c| personal::lock(c, other, p.id)).unwrap_err().is_not_found());
         assert!(db.write(|c| personal::lock(c, t, PersonalIdentityId::random())).unwrap_err().is_not_found());
+        // The locking read is the plain read, for the tenant's live rows only.
+        let k = db.keys();
+        let locked = db.write(|c| personal::find_locked(c, k, t, p.id)).unwrap();
+        assert_eq!(locked, db.run(|c| personal::find(c, k, t, p.id)).unwrap());
+        assert!(db.write(|c| personal::find_locked(c, k, other, p.id)).unwrap_err().is_not_found());
+        assert!(db.write(|c| personal::find_locked(c, k, t, PersonalIdentityId::random())).unwrap_err().is_not_found());
         let company = db
             .write(|c| {
                 business::insert(c, db.keys(), &NewBusinessIdentity { tenant_id: t, data: company(p.id, "12-3456789") })
