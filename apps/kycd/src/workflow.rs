@@ -123,6 +123,12 @@ impl Unit<'_> {
         self.audit.push(event);
     }
 
+    /// Records a webhook event, queued in order with the unit's others if the tenant subscribes
+    /// to its type. Payloads are thin: ids and what changed, never PII.
+    pub fn emit(&mut self, tenant: TenantId, event: EventType, payload: serde_json::Value) {
+        self.events.push((tenant, event, payload));
+    }
+
     fn flush(self) -> Result<(), ApiError> {
         let Unit {
             conn,
@@ -131,6 +137,7 @@ impl Unit<'_> {
         } = self;
         audit::append_all(conn, &audit)?;
         let mut tenants: Vec<TenantId> = events.iter().map(|(tenant, _, _)| *tenant).collect();
+        tenants.sort_unstable();
         tenants.dedup();
         for tenant in tenants {
             let wanted = webhooks::subscriptions(conn, tenant)?;
@@ -164,25 +171,12 @@ pub fn audit_identity(
     action: AuditAction,
     fields: &[&str],
     level_change: Option<(kyc_model::KycLevel, kyc_model::KycLevel)>,
-) -> Result<(), ApiError> {
+) {
     let mut event =
         audit::NewAuditEvent::for_identity(identity.tenant_id, identity.id, actor, action);
     event.fields = fields.iter().map(|f| (*f).to_owned()).collect();
     event.level_change = level_change;
     conn.audit(event);
-    Ok(())
-}
-
-/// Records a webhook event of the unit (see [`Unit`]). Payloads are thin: ids and what
-/// changed, never PII.
-pub fn emit(
-    conn: &mut Unit<'_>,
-    tenant: TenantId,
-    event: EventType,
-    payload: serde_json::Value,
-) -> Result<(), ApiError> {
-    conn.events.push((tenant, event, payload));
-    Ok(())
 }
 
 /// Runs the configured verifier over the identity's current data and records the check.
@@ -261,7 +255,8 @@ fn record_check(
         AuditAction::KycCheckCompleted,
         &[],
         None,
-    )
+    );
+    Ok(())
 }
 
 /// Re-evaluates the identity and stores its new KYC state when it changed, with the audit
@@ -317,13 +312,12 @@ fn announce_state(
             AuditAction::LevelChanged,
             &[],
             Some((from, to)),
-        )?;
-        emit(
-            conn,
+        );
+        conn.emit(
             identity.tenant_id,
             EventType::KycLevelChanged,
             json!({ "identityId": identity.id, "from": from, "to": to }),
-        )?;
+        );
     }
     if identity.kyc.review_status == ReviewStatus::Pending
         && old.review_status != ReviewStatus::Pending
@@ -372,13 +366,13 @@ fn queue_identity_review(
         AuditAction::ReviewRequired,
         &[],
         None,
-    )?;
-    emit(
-        conn,
+    );
+    conn.emit(
         identity.tenant_id,
         EventType::ReviewRequired,
         json!({ "reviewId": item.id, "kind": "identity", "identityId": identity.id, "reason": reason }),
-    )
+    );
+    Ok(())
 }
 
 /// The names of the fields a create request provided (for the audit trail).
@@ -479,13 +473,12 @@ pub fn create_person(
         AuditAction::IdentityCreated,
         &fields,
         None,
-    )?;
-    emit(
-        conn,
+    );
+    conn.emit(
         tenant,
         EventType::IdentityCreated,
         json!({ "identityId": identity.id, "containerId": container.id, "type": "person" }),
-    )?;
+    );
     record_check(conn, &identity, &check, actor)?;
     announce_state(conn, &identity, &KycState::default(), review_reason, actor)?;
     Ok((container, identity))
@@ -549,12 +542,12 @@ fn change_data(
         AuditAction::IdentityUpdated,
         &names,
         None,
-    )?;
+    );
     let mut event = json!({ "identityId": updated.id, "changedFields": names });
     if let Some(source) = source {
         event["source"] = json!(source);
     }
-    emit(conn, updated.tenant_id, EventType::IdentityUpdated, event)?;
+    conn.emit(updated.tenant_id, EventType::IdentityUpdated, event);
     if changed.needs_kyc_check() {
         run_check(conn, state, &updated, actor)?;
     }
@@ -711,8 +704,7 @@ pub fn upload_document(
     decided.fields = vec!["status".to_owned()];
     conn.audit(decided);
     let reasons = crate::dto::DocumentDto::new(&document, reason).reasons;
-    emit(
-        conn,
+    conn.emit(
         tenant,
         EventType::DocumentStatusChanged,
         json!({
@@ -722,7 +714,7 @@ pub fn upload_document(
             "status": document.status,
             "reasons": reasons,
         }),
-    )?;
+    );
     if status == kyc_model::DocumentStatus::ManualReviewNeeded {
         queue_document_review(conn, &identity, document.id)?;
     }
@@ -757,8 +749,7 @@ fn queue_document_review(
     );
     event.document_id = Some(document);
     conn.audit(event);
-    emit(
-        conn,
+    conn.emit(
         identity.tenant_id,
         EventType::ReviewRequired,
         json!({
@@ -767,7 +758,8 @@ fn queue_document_review(
             "identityId": identity.id,
             "documentId": document,
         }),
-    )
+    );
+    Ok(())
 }
 
 /// What the sandbox's simulate route forces.
@@ -888,7 +880,7 @@ pub fn simulate_person(
         AuditAction::ReviewDecided,
         &[],
         None,
-    )?;
+    );
     settle(conn, state, record.identity, actor)
 }
 
@@ -916,7 +908,7 @@ pub fn start_session(
         AuditAction::KycSessionStarted,
         &[],
         None,
-    )?;
+    );
     let mut import = None;
     if let (KycSessionType::Import, Some(output)) = (request.kind, &request.output) {
         // An import is a document check like an upload: none once the rejections are used up.
@@ -956,9 +948,8 @@ pub fn start_session(
             AuditAction::DocumentUploaded,
             &["import"],
             None,
-        )?;
-        emit(
-            conn,
+        );
+        conn.emit(
             tenant,
             EventType::DocumentStatusChanged,
             json!({
@@ -968,7 +959,7 @@ pub fn start_session(
                 "reason": reason,
                 "source": "import",
             }),
-        )?;
+        );
         identity = settle(conn, state, identity, actor)?;
         import = Some(crate::dto::ImportResultDto {
             provider,
@@ -1284,12 +1275,11 @@ pub fn decide_review(
                 AuditAction::ReviewDecided,
                 &["reviewStatus"],
                 None,
-            )?;
+            );
             let before = identity.kyc.review_status;
             let settled = settle(conn, state, identity, actor)?;
             if settled.kyc.review_status != before {
-                emit(
-                    conn,
+                conn.emit(
                     tenant,
                     EventType::IdentityUpdated,
                     json!({
@@ -1298,7 +1288,7 @@ pub fn decide_review(
                         "reviewStatus": settled.kyc.review_status,
                         "reviewId": id,
                     }),
-                )?;
+                );
             }
             decided
         }
@@ -1342,8 +1332,7 @@ pub fn decide_review(
                 conn.audit(event);
             }
             let reasons = crate::dto::DocumentDto::new(&document, reason).reasons;
-            emit(
-                conn,
+            conn.emit(
                 tenant,
                 EventType::DocumentStatusChanged,
                 json!({
@@ -1355,7 +1344,7 @@ pub fn decide_review(
                     "source": "review",
                     "reviewId": id,
                 }),
-            )?;
+            );
             settle(conn, state, identity, actor)?;
             decided
         }

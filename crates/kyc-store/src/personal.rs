@@ -489,11 +489,22 @@ pub fn find(
     let row = on_backend!(conn, |conn| query
         .select(PersonalRow::as_select())
         .get_result(conn))
-    .optional()?
-    .filter(|row: &PersonalRow| is_live_of(tenant, &row.tenant_id, row.erased_at))
-    .ok_or(StoreError::NotFound {
-        entity: "personal_identity",
-    })?;
+    .optional()?;
+    open_live(keys, tenant, row)
+}
+
+/// `row` opened if it is a live identity of `tenant`, else `NotFound`: the lookups by key
+/// check the tenant and erasure on the row ([`by_key`]).
+fn open_live(
+    keys: &Keyring,
+    tenant: TenantId,
+    row: Option<PersonalRow>,
+) -> Result<PersonalIdentity, StoreError> {
+    let row = row
+        .filter(|row| is_live_of(tenant, &row.tenant_id, row.erased_at))
+        .ok_or(StoreError::NotFound {
+            entity: "personal_identity",
+        })?;
     open(keys, row)
 }
 
@@ -938,12 +949,8 @@ pub fn find_locked(
             .for_update()
             .get_result(c),
     }
-    .optional()?
-    .filter(|row: &PersonalRow| is_live_of(tenant, &row.tenant_id, row.erased_at))
-    .ok_or(StoreError::NotFound {
-        entity: "personal_identity",
-    })?;
-    open(keys, row)
+    .optional()?;
+    open_live(keys, tenant, row)
 }
 
 /// Locks a live personal identity of `tenant` for the rest of the current write transaction,

@@ -16,7 +16,7 @@ use crate::{
     reply::{Reply, if_match},
     routes::common::{BASE, PageBody, json_body, list_query, page_meta, path_id, retry_conflicts},
     state::{AppState, blocking, read},
-    workflow::{Unit, emit},
+    workflow::Unit,
 };
 
 type State = web::Data<AppState>;
@@ -50,7 +50,7 @@ fn audit_company(
     actor: Actor,
     action: AuditAction,
     fields: &[&str],
-) -> Result<(), ApiError> {
+) {
     conn.audit(audit::NewAuditEvent {
         tenant_id: company.tenant_id,
         identity_id: None,
@@ -61,7 +61,6 @@ fn audit_company(
         fields: fields.iter().map(|f| (*f).to_owned()).collect(),
         level_change: None,
     });
-    Ok(())
 }
 
 /// Creates a company owned by a personal identity; it joins the owner's container.
@@ -101,13 +100,12 @@ pub async fn create_business(
                     st.db.keys(),
                     &business::NewBusinessIdentity { tenant_id: tenant, data },
                 )?;
-                audit_company(conn, &company, actor, AuditAction::IdentityCreated, &kyc_rules::BUSINESS_FIELDS)?;
-                emit(
-                    conn,
+                audit_company(conn, &company, actor, AuditAction::IdentityCreated, &kyc_rules::BUSINESS_FIELDS);
+                conn.emit(
                     tenant,
                     EventType::IdentityCreated,
                     json!({ "businessId": company.id, "containerId": company.container_id, "type": "company" }),
-                )?;
+                );
                 Ok::<_, ApiError>(company)
             }))
         })
@@ -236,13 +234,12 @@ pub async fn patch_business(
                         actor,
                         AuditAction::IdentityUpdated,
                         &changed,
-                    )?;
-                    emit(
-                        conn,
+                    );
+                    conn.emit(
                         tenant,
                         EventType::IdentityUpdated,
                         json!({ "businessId": company.id, "changedFields": changed }),
-                    )?;
+                    );
                     Ok(company)
                 })
             })
