@@ -1,26 +1,20 @@
 //! KYC check results. Outcomes name rules, never values, so they are stored as plain JSON.
 
-use diesel::{
-    prelude::*,
-    sql_types::{BigInt, Text},
-};
+use diesel::prelude::*;
 use kyc_model::{KycCheck, PersonalIdentityId, TenantId};
 
 use crate::{
     DbConnection, StoreError,
     conn::on_backend,
-    schema::{
-        kyc_checks::{self, dsl as c},
-        personal_identities::dsl as p,
-    },
+    schema::kyc_checks::{self, dsl as c},
     ts,
     util::{from_json, parse_id, to_json},
 };
 
 const TABLE: &str = "kyc_checks";
 
-#[derive(Queryable, Selectable)]
-#[diesel(table_name = kyc_checks)]
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = kyc_checks, treat_none_as_default_value = false)]
 struct CheckRow {
     id: String,
     tenant_id: String,
@@ -52,6 +46,7 @@ pub fn insert(
     tenant: TenantId,
     check: &KycCheck,
 ) -> Result<(), StoreError> {
+    crate::personal::require_live(conn, tenant, check.identity_id)?;
     let row = CheckRow {
         id: check.id.to_string(),
         tenant_id: tenant.to_string(),
@@ -60,30 +55,8 @@ pub fn insert(
         performed_at: ts::to_ms(check.performed_at),
         outcomes_json: to_json(&check.outcomes)?,
     };
-    // One statement: the row is inserted from the identity's row, so a missing, erased or
-    // other tenant's identity inserts nothing (no probe before the insert).
-    let from_live_identity = p::personal_identities
-        .filter(p::id.eq(row.identity_id))
-        .filter(p::tenant_id.eq(row.tenant_id))
-        .filter(p::erased_at.is_null())
-        .select((
-            row.id.into_sql::<Text>(),
-            p::tenant_id,
-            p::id,
-            row.verifier.into_sql::<Text>(),
-            row.performed_at.into_sql::<BigInt>(),
-            row.outcomes_json.into_sql::<Text>(),
-        ));
-    let inserted = on_backend!(conn, |conn| diesel::insert_into(c::kyc_checks)
-        .values(from_live_identity)
-        .into_columns((
-            c::id,
-            c::tenant_id,
-            c::identity_id,
-            c::verifier,
-            c::performed_at,
-            c::outcomes_json,
-        ))
+    on_backend!(conn, |conn| diesel::insert_into(c::kyc_checks)
+        .values(&row)
         .execute(conn))
     .map_err(StoreError::from)
     .map_err(|e| {
@@ -95,11 +68,6 @@ pub fn insert(
             e
         }
     })?;
-    if inserted == 0 {
-        return Err(StoreError::NotFound {
-            entity: "personal_identity",
-        });
-    }
     Ok(())
 }
 
