@@ -154,9 +154,8 @@ pub fn put_config(
     })
 }
 
-/// Whether `tenant` has an enabled configuration subscribed to `event_type`: the server writes
-/// an event to the outbox only then, so a tenant without webhooks costs the delivery worker
-/// nothing. (The worker checks again at delivery, as the configuration may change meanwhile.)
+/// Whether `tenant` has an enabled configuration subscribed to `event_type`; for several
+/// events, read [`subscriptions`] once.
 pub fn subscribed(
     conn: &mut DbConnection,
     tenant: TenantId,
@@ -166,7 +165,9 @@ pub fn subscribed(
 }
 
 /// The event types `tenant`'s enabled configuration subscribes to (none without one): one
-/// read for all the events of a unit of work.
+/// read for all the events of a unit of work. The server writes an event to the outbox only
+/// when its type is among them, so a tenant without webhooks costs the delivery worker
+/// nothing. (The worker checks again at delivery, as the configuration may change meanwhile.)
 pub fn subscriptions(
     conn: &mut DbConnection,
     tenant: TenantId,
