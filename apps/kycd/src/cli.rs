@@ -1,6 +1,9 @@
 //! The command line (SPEC §10). Every flag also reads a `KYCD_*` environment variable.
 
-use std::{net::SocketAddr, path::PathBuf};
+use std::{
+    net::{SocketAddr, ToSocketAddrs},
+    path::PathBuf,
+};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -33,8 +36,8 @@ pub struct GlobalArgs {
     /// `sandbox` exposes the simulate route and magic values; `production` hides them.
     #[arg(long, env = "KYCD_MODE", value_enum, default_value_t = Mode::Sandbox, global = true)]
     pub mode: Mode,
-    /// Base64 of a 32-byte AES-256 key; required in production. Older keys for rotation go in
-    /// `KYCD_OLD_ENCRYPTION_KEYS` (comma-separated `id:base64`).
+    /// A 32-byte AES-256 master key as base64 or 64 hex digits, optionally `id:` first;
+    /// required in production. Older keys for rotation go in `KYCD_OLD_ENCRYPTION_KEYS`.
     #[arg(
         long,
         env = "KYCD_ENCRYPTION_KEY",
@@ -42,7 +45,7 @@ pub struct GlobalArgs {
         global = true
     )]
     pub encryption_key: Option<String>,
-    /// Keys that still decrypt older rows: comma-separated `id:base64` pairs.
+    /// Keys that still decrypt older rows: comma-separated `id:key` pairs (base64 or hex).
     #[arg(
         long,
         env = "KYCD_OLD_ENCRYPTION_KEYS",
@@ -75,8 +78,9 @@ pub enum Command {
 /// `kycd serve`.
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
-    /// Address to listen on.
-    #[arg(long, env = "KYCD_BIND", default_value = "127.0.0.1:8080")]
+    /// Address to listen on: `ip:port` or `host:port` (a name binds its first IPv4 address,
+    /// else its first address).
+    #[arg(long, env = "KYCD_BIND", default_value = "127.0.0.1:8080", value_parser = parse_bind)]
     pub bind: SocketAddr,
     /// A tier policy TOML file replacing the built-in default policy.
     #[arg(long, env = "KYCD_POLICY")]
@@ -97,6 +101,23 @@ pub struct ServeArgs {
     pub webhooks: WebhookArgs,
     #[command(flatten)]
     pub reviews: ReviewArgs,
+}
+
+/// `--bind`: a socket address, or a host name and port resolved once at start.
+fn parse_bind(text: &str) -> Result<SocketAddr, String> {
+    if let Ok(addr) = text.parse() {
+        return Ok(addr);
+    }
+    let addrs: Vec<SocketAddr> = text
+        .to_socket_addrs()
+        .map_err(|e| format!("not an address to listen on ({e}); expected host:port"))?
+        .collect();
+    addrs
+        .iter()
+        .find(|a| a.is_ipv4())
+        .or_else(|| addrs.first())
+        .copied()
+        .ok_or_else(|| format!("{text} resolves to no address"))
 }
 
 /// The webhook delivery worker (docs/webhooks.md).
@@ -190,10 +211,10 @@ pub enum ApiKeysCommand {
     /// Create an API key; the key is printed alone on the last line and never shown again.
     Create {
         /// The tenant the key belongs to.
-        #[arg(long)]
+        #[arg(long, env = "KYCD_TENANT")]
         tenant: String,
         /// What the key may do.
-        #[arg(long, value_enum)]
+        #[arg(long, env = "KYCD_ROLE", value_enum)]
         role: RoleArg,
     },
 }
@@ -252,6 +273,14 @@ mod tests {
         assert_eq!(bare.serve.bind, SocketAddr::from(([127, 0, 0, 1], 9)));
         let explicit = Cli::try_parse_from(["kycd", "serve", "--bind", "127.0.0.1:9"]).unwrap();
         assert!(matches!(explicit.command, Some(Command::Serve(s)) if s.bind.port() == 9));
+        // A host name is resolved, IPv4 first; a missing port is refused.
+        let named = Cli::try_parse_from(["kycd", "--bind", "localhost:9"]).unwrap();
+        assert_eq!(named.serve.bind, SocketAddr::from(([127, 0, 0, 1], 9)));
+        assert!(Cli::try_parse_from(["kycd", "--bind", "localhost"]).is_err());
+        assert!(
+            Cli::try_parse_from(["kycd", "--bind", "[::1]:9"])
+                .is_ok_and(|c| c.serve.bind.is_ipv6())
+        );
         // Settings shared by every command go before or after the subcommand.
         for args in [
             ["kycd", "--data-dir", "d", "migrate"],

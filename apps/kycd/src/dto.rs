@@ -542,7 +542,7 @@ pub struct DocumentUploadJson {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SimulateRequest {
-    /// `approve` or `reject`.
+    /// `approve` or `reject` (the name `decision` is accepted instead of `action`).
     #[schema(example = "approve")]
     pub action: String,
     /// For `approve` only: `L1` or `L2` (default: the highest level of the identity's ladder).

@@ -46,17 +46,27 @@ pub fn database_url(global: &GlobalArgs) -> String {
         .unwrap_or_else(|| format!("sqlite://{}", global.data_dir.join("kycd.db").display()))
 }
 
+/// A master key from configuration: `[id:]key`, the key 32 bytes as base64 (standard or URL-safe,
+/// padded or not) or as 64 hexadecimal digits (`openssl rand -hex 32`); the id defaults to `k1`.
 fn decode_key(text: &str) -> Result<(String, [u8; 32]), StartError> {
-    let (id, b64) = match text.split_once(':') {
-        Some((id, b64)) => (id.trim().to_owned(), b64.trim()),
+    use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+    let (id, encoded) = match text.split_once(':') {
+        Some((id, encoded)) => (id.trim().to_owned(), encoded.trim()),
         None => ("k1".to_owned(), text.trim()),
     };
-    let bytes = STANDARD
-        .decode(b64)
-        .map_err(|_| StartError::Config("an encryption key is not valid base64".into()))?;
-    let key: [u8; 32] = bytes
-        .try_into()
-        .map_err(|_| StartError::Config("an encryption key must be 32 bytes (base64)".into()))?;
+    let bytes = if encoded.len() == 64 && encoded.bytes().all(|b| b.is_ascii_hexdigit()) {
+        hex::decode(encoded).ok()
+    } else {
+        [STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD]
+            .iter()
+            .find_map(|engine| engine.decode(encoded).ok())
+    };
+    let bytes = bytes.ok_or_else(|| {
+        StartError::Config("an encryption key is neither base64 nor 64 hex digits".into())
+    })?;
+    let key: [u8; 32] = bytes.try_into().map_err(|_| {
+        StartError::Config("an encryption key must be 32 bytes (base64 or 64 hex digits)".into())
+    })?;
     Ok((id, key))
 }
 
@@ -72,7 +82,8 @@ fn master_key(global: &GlobalArgs) -> Result<(String, [u8; 32]), StartError> {
     }
     if global.mode == Mode::Production {
         return Err(StartError::Config(
-            "production mode needs an explicit KYCD_ENCRYPTION_KEY (base64 of 32 bytes)".into(),
+            "production mode needs an explicit KYCD_ENCRYPTION_KEY (32 bytes, base64 or hex)"
+                .into(),
         ));
     }
     let path = dev_key_path(&global.data_dir);
@@ -289,6 +300,46 @@ async fn maintain(state: web::Data<AppState>) {
         .await;
         if let Ok(Err(err)) = purged {
             tracing::warn!(error = %err, "purging expired idempotency records failed");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn master_keys_are_read_from_base64_or_hex() {
+        let key: [u8; 32] = std::array::from_fn(|i| (i * 7 + 250) as u8);
+        let forms = [
+            STANDARD.encode(key),
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(key),
+            hex::encode(key),
+            hex::encode_upper(key),
+        ];
+        for form in forms {
+            let (id, decoded) = decode_key(&form).unwrap_or_else(|e| panic!("{form}: {e}"));
+            assert_eq!((id.as_str(), decoded), ("k1", key), "{form}");
+            let (id, decoded) = decode_key(&format!(" k2 : {form}\n")).unwrap();
+            assert_eq!((id.as_str(), decoded), ("k2", key), "{form}");
+        }
+    }
+
+    #[test]
+    fn master_keys_of_other_lengths_or_alphabets_are_refused() {
+        for text in [
+            String::new(),
+            "not a key".to_owned(),
+            STANDARD.encode([1u8; 31]),
+            STANDARD.encode([1u8; 33]),
+            hex::encode([1u8; 31]),
+            "g".repeat(64),
+        ] {
+            let err = decode_key(&text).err().map(|e| e.to_string());
+            assert!(
+                err.as_deref().is_some_and(|e| e.contains("encryption key")),
+                "{text:?}: {err:?}"
+            );
         }
     }
 }

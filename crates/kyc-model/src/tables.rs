@@ -29,12 +29,85 @@ pub const USPS_CODES: [&str; 62] = [
     "PW", "RI", "SC", "SD", "TN", "TX", "UT", "VA", "VI", "VT", "WA", "WI", "WV", "WY",
 ];
 
+/// US state and territory names (lowercase, sorted) and their USPS codes: a company's formation
+/// region is often given as "Delaware" rather than `US-DE`.
+pub const US_STATE_NAMES: [(&str, &str); 59] = [
+    ("alabama", "AL"),
+    ("alaska", "AK"),
+    ("american samoa", "AS"),
+    ("arizona", "AZ"),
+    ("arkansas", "AR"),
+    ("california", "CA"),
+    ("colorado", "CO"),
+    ("connecticut", "CT"),
+    ("delaware", "DE"),
+    ("district of columbia", "DC"),
+    ("federated states of micronesia", "FM"),
+    ("florida", "FL"),
+    ("georgia", "GA"),
+    ("guam", "GU"),
+    ("hawaii", "HI"),
+    ("idaho", "ID"),
+    ("illinois", "IL"),
+    ("indiana", "IN"),
+    ("iowa", "IA"),
+    ("kansas", "KS"),
+    ("kentucky", "KY"),
+    ("louisiana", "LA"),
+    ("maine", "ME"),
+    ("marshall islands", "MH"),
+    ("maryland", "MD"),
+    ("massachusetts", "MA"),
+    ("michigan", "MI"),
+    ("minnesota", "MN"),
+    ("mississippi", "MS"),
+    ("missouri", "MO"),
+    ("montana", "MT"),
+    ("nebraska", "NE"),
+    ("nevada", "NV"),
+    ("new hampshire", "NH"),
+    ("new jersey", "NJ"),
+    ("new mexico", "NM"),
+    ("new york", "NY"),
+    ("north carolina", "NC"),
+    ("north dakota", "ND"),
+    ("northern mariana islands", "MP"),
+    ("ohio", "OH"),
+    ("oklahoma", "OK"),
+    ("oregon", "OR"),
+    ("palau", "PW"),
+    ("pennsylvania", "PA"),
+    ("puerto rico", "PR"),
+    ("rhode island", "RI"),
+    ("south carolina", "SC"),
+    ("south dakota", "SD"),
+    ("tennessee", "TN"),
+    ("texas", "TX"),
+    ("u.s. virgin islands", "VI"),
+    ("utah", "UT"),
+    ("vermont", "VT"),
+    ("virginia", "VA"),
+    ("washington", "WA"),
+    ("west virginia", "WV"),
+    ("wisconsin", "WI"),
+    ("wyoming", "WY"),
+];
+
 pub(crate) fn is_iso_country(code: &str) -> bool {
     ISO_3166_ALPHA2.binary_search(&code).is_ok()
 }
 
 pub(crate) fn is_usps_code(code: &str) -> bool {
     USPS_CODES.binary_search(&code).is_ok()
+}
+
+/// The USPS code of a US state or territory named in full, in any case.
+pub(crate) fn usps_code_of_name(name: &str) -> Option<&'static str> {
+    let lower = name.to_lowercase();
+    US_STATE_NAMES
+        .binary_search_by(|(n, _)| n.cmp(&lower.as_str()))
+        .ok()
+        .map(|i| US_STATE_NAMES[i].1)
 }
 
 #[cfg(test)]
@@ -45,6 +118,8 @@ mod tests {
     fn tables_are_sorted_and_unique() {
         assert!(ISO_3166_ALPHA2.windows(2).all(|w| w[0] < w[1]));
         assert!(USPS_CODES.windows(2).all(|w| w[0] < w[1]));
+        assert!(US_STATE_NAMES.windows(2).all(|w| w[0].0 < w[1].0));
+        assert!(US_STATE_NAMES.iter().all(|(_, c)| is_usps_code(c)));
     }
 
     #[test]
@@ -54,6 +129,15 @@ mod tests {
         }
         for c in ["IN", "DC", "PR", "AE", "ZZ", "UK"] {
             assert_eq!(is_usps_code(c), !matches!(c, "ZZ" | "UK"), "{c}");
+        }
+        for (name, code) in [
+            ("Delaware", Some("DE")),
+            ("new york", Some("NY")),
+            ("Wyoming", Some("WY")),
+            ("Narnia", None),
+            ("", None),
+        ] {
+            assert_eq!(usps_code_of_name(name), code, "{name}");
         }
     }
 }

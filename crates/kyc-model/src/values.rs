@@ -8,7 +8,7 @@ use time::{Date, macros::format_description};
 
 use crate::{
     ModelError,
-    tables::{is_iso_country, is_usps_code},
+    tables::{is_iso_country, is_usps_code, usps_code_of_name},
 };
 
 /// Implements the shared plumbing of a string newtype: `as_str`, `Display` (for non-PII types),
@@ -646,9 +646,12 @@ pub struct FormationRegion(String);
 string_newtype!(FormationRegion, public);
 
 impl FormationRegion {
-    /// Parses `CC` or `CC-SUB`.
+    /// Parses `CC` or `CC-SUB`, or a US state or territory by name (`Delaware` is `US-DE`).
     pub fn parse(raw: &str) -> Result<Self, ModelError> {
-        const MSG: &str = "must be an ISO 3166 country (DE) or country-subdivision (US-DE) code";
+        const MSG: &str = "must be an ISO 3166 country (DE) or country-subdivision (US-DE) code, or a US state's name";
+        if let Some(code) = usps_code_of_name(raw.trim()) {
+            return Ok(Self(format!("US-{code}")));
+        }
         let upper = raw.to_ascii_uppercase();
         let (country, sub) = match upper.split_once('-') {
             Some((c, s)) => (c, Some(s)),
@@ -1160,6 +1163,8 @@ mod tests {
             ("DE", "DE", "DE"),
             ("GB-MAN", "GB-MAN", "GB"),
             ("FR-75", "FR-75", "FR"),
+            ("Delaware", "US-DE", "US"),
+            (" new york ", "US-NY", "US"),
         ] {
             let r = FormationRegion::parse(raw).unwrap();
             assert_eq!((r.as_str(), r.country().as_str()), (canonical, country));

@@ -28,7 +28,8 @@ both_backends! {
 
         let other = app.new_person(&key, &full_person_body(&unique_email(), &valid_ssn())).await;
         let other_id = other["id"].as_str().unwrap();
-        let rejected = app.simulate(&key, other_id, &json!({ "action": "reject" })).await;
+        // `decision` names the outcome too, as on the review route.
+        let rejected = app.simulate(&key, other_id, &json!({ "decision": "reject" })).await;
         rejected.assert_status(200);
         assert_eq!(rejected.json["kycLevel"], "L0", "{}", rejected.text);
         let eligibility = app.get_eligibility(&key, other_id).await;
@@ -42,6 +43,8 @@ both_backends! {
             (json!({ "action": "approve", "level": "L7" }), vec![("level", "enum")]),
             (json!({ "action": "reject", "level": "L2" }), vec![("level", "not_allowed")]),
             (json!({ "action": "approve", "why": "x" }), vec![("why", "unknown_field")]),
+            (json!({ "decision": "bless" }), vec![("decision", "enum")]),
+            (json!({ "action": "approve", "decision": "approve" }), vec![("decision", "duplicate")]),
         ] {
             let res = app.simulate(&key, id, &body).await;
             let want: Vec<(String, String)> = expected.iter().map(|(f, r)| ((*f).to_owned(), (*r).to_owned())).collect();

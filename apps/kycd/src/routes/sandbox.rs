@@ -33,7 +33,8 @@ fn violation(field: &str, rule: &str, message: &str) -> Violation {
     }
 }
 
-/// Parses `{"action": "approve" | "reject", "level"?: "L1" | "L2"}`, listing every violation.
+/// Parses `{"action": "approve" | "reject", "level"?: "L1" | "L2"}` (`decision` is accepted
+/// for `action`, as the review route accepts `action` for `decision`), listing every violation.
 fn parse_simulation(value: &serde_json::Value) -> Result<Simulation, ApiError> {
     let fail =
         |v: Vec<Violation>| ApiError::Validation(serde_json::to_value(v).unwrap_or_default());
@@ -42,19 +43,27 @@ fn parse_simulation(value: &serde_json::Value) -> Result<Simulation, ApiError> {
     };
     let mut violations = Vec::new();
     for key in object.keys() {
-        if key != "action" && key != "level" {
+        if !matches!(key.as_str(), "action" | "decision" | "level") {
             let shown: String = key.chars().take(64).collect();
             violations.push(violation(&shown, "unknown_field", "is not a known field"));
         }
     }
-    let action = match object.get("action") {
+    let name = if object.contains_key("decision") && !object.contains_key("action") {
+        "decision"
+    } else {
+        if object.contains_key("decision") {
+            violations.push(violation("decision", "duplicate", "repeats action"));
+        }
+        "action"
+    };
+    let action = match object.get(name) {
         None | Some(serde_json::Value::Null) => {
-            violations.push(violation("action", "required", "is required"));
+            violations.push(violation(name, "required", "is required"));
             None
         }
         Some(serde_json::Value::String(a)) if a == "approve" || a == "reject" => Some(a.as_str()),
         Some(_) => {
-            violations.push(violation("action", "enum", "must be approve or reject"));
+            violations.push(violation(name, "enum", "must be approve or reject"));
             None
         }
     };
