@@ -307,12 +307,8 @@ pub fn list_for_identity(
             .filter(a::identity_id.eq(identity.to_string()))
     };
     let total: i64 = mine().count().get_result(conn)?;
-    let (limit, offset) = page.limit_offset();
-    let items = mine()
-        .order(a::seq.asc())
-        .limit(limit)
-        .offset(offset)
-        .select(AuditRow::as_select())
+    let in_order = mine().order(a::seq.asc()).select(AuditRow::as_select());
+    let items = crate::conn::paged(in_order, page)
         .load(conn)?
         .into_iter()
         .map(AuditEvent::try_from)

@@ -291,7 +291,6 @@ pub fn list(
 ) -> Result<Page<BusinessIdentity>, StoreError> {
     let backend = conn.backend();
     let total: i64 = filtered(backend, tenant, query).count().get_result(conn)?;
-    let (limit, offset) = query.page.limit_offset();
     let q = filtered(backend, tenant, query);
     let q = match query.sort {
         Sort::CreatedAtAsc => q.order((b::created_at.asc(), b::id.asc())),
@@ -299,10 +298,7 @@ pub fn list(
         Sort::UpdatedAtAsc => q.order((b::updated_at.asc(), b::id.asc())),
         Sort::UpdatedAtDesc => q.order((b::updated_at.desc(), b::id.desc())),
     };
-    let items = q
-        .limit(limit)
-        .offset(offset)
-        .select(BusinessRow::as_select())
+    let items = crate::conn::paged(q.select(BusinessRow::as_select()), query.page)
         .load(conn)?
         .into_iter()
         .map(|row| open(keys, row))

@@ -57,6 +57,58 @@ macro_rules! on_backend {
 }
 pub(crate) use on_backend;
 
+/// `query LIMIT n OFFSET ?`, the page size written into the statement's text and the offset
+/// bound (see [`paged`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Paged<Q> {
+    query: Q,
+    limit: i64,
+    offset: i64,
+}
+
+/// A page of `query`: `LIMIT` and `OFFSET` for `page`. SQLite plans a statement with the value
+/// bound to its `LIMIT` and so marks it for re-preparation whenever that parameter is bound
+/// again (`sqlite3ExprIsInteger`), which diesel does on every execution: with diesel's `limit()`
+/// every page query was parsed and planned twice, a tenth of a list request's CPU (`perf`,
+/// docs/performance.md). The size is therefore part of the text, and since page sizes are
+/// few (1-100, or the cap of `all=true`) so are the texts the statement cache keeps; the
+/// offset, which SQLite does not plan with, stays a parameter.
+pub(crate) fn paged<Q>(query: Q, page: crate::list::PageRequest) -> Paged<Q> {
+    let (limit, offset) = page.limit_offset();
+    Paged {
+        query,
+        limit,
+        offset,
+    }
+}
+
+impl<Q: diesel::query_builder::Query> diesel::query_builder::Query for Paged<Q> {
+    type SqlType = Q::SqlType;
+}
+
+impl<Q> diesel::query_builder::QueryId for Paged<Q> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<Q, DB> diesel::query_builder::QueryFragment<DB> for Paged<Q>
+where
+    DB: diesel::backend::Backend + diesel::sql_types::HasSqlType<diesel::sql_types::BigInt>,
+    Q: diesel::query_builder::QueryFragment<DB>,
+    i64: diesel::serialize::ToSql<diesel::sql_types::BigInt, DB>,
+{
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, DB>,
+    ) -> diesel::QueryResult<()> {
+        self.query.walk_ast(out.reborrow())?;
+        out.push_sql(&format!(" LIMIT {} OFFSET ", self.limit));
+        out.push_bind_param::<diesel::sql_types::BigInt, _>(&self.offset)
+    }
+}
+
+impl<Q, C> diesel::RunQueryDsl<C> for Paged<Q> {}
+
 /// Inserts the rows of `$rows` (taken by value) into `$table` in statements of up to four
 /// rows, each a batch of fixed size whose statement is prepared once per connection: diesel
 /// prepares a batch of a `Vec` (any length) anew on every execution. Evaluates to a diesel

@@ -765,7 +765,6 @@ pub fn list(
     } else {
         filtered(backend, tenant, query).count().get_result(conn)?
     };
-    let (limit, offset) = query.page.limit_offset();
     let mut q = filtered(backend, tenant, query);
     q = match query.sort {
         Sort::CreatedAtAsc => q.order((p::created_at.asc(), p::id.asc())),
@@ -773,11 +772,7 @@ pub fn list(
         Sort::UpdatedAtAsc => q.order((p::updated_at.asc(), p::id.asc())),
         Sort::UpdatedAtDesc => q.order((p::updated_at.desc(), p::id.desc())),
     };
-    let rows = q
-        .limit(limit)
-        .offset(offset)
-        .select(PersonalRow::as_select())
-        .load(conn)?;
+    let rows = crate::conn::paged(q.select(PersonalRow::as_select()), query.page).load(conn)?;
     let items = rows
         .into_iter()
         .map(|row| open(keys, row))

@@ -275,12 +275,10 @@ pub fn list(
         Ok(q)
     };
     let total: i64 = filtered()?.count().get_result(conn)?;
-    let (limit, offset) = page.limit_offset();
-    let items = filtered()?
+    let oldest_first = filtered()?
         .order((r::created_at.asc(), r::id.asc()))
-        .limit(limit)
-        .offset(offset)
-        .select(ReviewRow::as_select())
+        .select(ReviewRow::as_select());
+    let items = crate::conn::paged(oldest_first, page)
         .load(conn)?
         .into_iter()
         .map(ReviewItem::try_from)

@@ -598,12 +598,10 @@ pub fn list_deliveries(
 ) -> Result<Page<Delivery>, StoreError> {
     let mine = || dl::webhook_deliveries.filter(dl::tenant_id.eq(tenant.to_string()));
     let total: i64 = mine().count().get_result(conn)?;
-    let (limit, offset) = page.limit_offset();
-    let items = mine()
+    let newest_first = mine()
         .order((dl::attempted_at.desc(), dl::id.desc()))
-        .limit(limit)
-        .offset(offset)
-        .select(DeliveryRow::as_select())
+        .select(DeliveryRow::as_select());
+    let items = crate::conn::paged(newest_first, page)
         .load(conn)?
         .into_iter()
         .map(Delivery::try_from)
