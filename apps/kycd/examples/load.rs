@@ -12,7 +12,9 @@
 //! target with `--connections` keep-alive connections for `--secs` seconds:
 //! `POST /identity-containers` (create), `GET /personal-identities/{id}` (get),
 //! `GET /personal-identities?page[size]=30` (list) and the hello-world route. It prints one
-//! JSON line per measurement (requests per second, p50 and p99 latency) and the ratios the
+//! JSON line per measurement (requests per second, p50 and p99 latency, and on Linux the CPU
+//! time per request of each thread of this process by thread name, from
+//! `/proc/self/task/*/schedstat`: less noisy than rates on a shared machine) and the ratios the
 //! targets are stated in. Each measurement and its baseline alternate for `--rounds` rounds
 //! (raw insert, create, raw insert, create, ...; hello-world, get, ...) and the medians are
 //! reported, with the median of the per-round ratios (each from two adjacent runs), so that a
@@ -32,6 +34,7 @@
 )]
 
 use std::{
+    collections::BTreeMap,
     sync::Arc,
     time::{Duration, Instant},
 };
@@ -82,6 +85,51 @@ struct Measured {
     per_sec: f64,
     p50_ms: f64,
     p99_ms: f64,
+    /// Microseconds of CPU per request, by thread name (empty where `/proc` is missing).
+    cpu_us: BTreeMap<String, f64>,
+}
+
+/// Nanoseconds each thread name of this process has run, from `/proc/self/task/*/schedstat`
+/// (Linux; empty elsewhere).
+fn thread_cpu_ns() -> BTreeMap<String, u64> {
+    let mut by_name = BTreeMap::new();
+    for task in std::fs::read_dir("/proc/self/task")
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let read = |file: &str| std::fs::read_to_string(task.path().join(file)).ok();
+        let (Some(name), Some(stat)) = (read("comm"), read("schedstat")) else {
+            continue;
+        };
+        let ns: u64 = stat
+            .split_whitespace()
+            .next()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        *by_name.entry(name.trim().to_owned()).or_insert(0) += ns;
+    }
+    by_name
+}
+
+/// CPU per request between two [`thread_cpu_ns`] snapshots, by thread name and in `total`.
+fn cpu_per_request(
+    before: &BTreeMap<String, u64>,
+    after: &BTreeMap<String, u64>,
+    requests: usize,
+) -> BTreeMap<String, f64> {
+    let per = |ns: u64| (ns as f64 / 1e3 / requests.max(1) as f64 * 10.0).round() / 10.0;
+    let spent = |name: &String, ns: u64| ns.saturating_sub(before.get(name).copied().unwrap_or(0));
+    let mut out: BTreeMap<String, f64> = after
+        .iter()
+        .map(|(name, ns)| (name.clone(), per(spent(name, *ns))))
+        .filter(|(_, us)| *us >= 1.0)
+        .collect();
+    if !after.is_empty() {
+        let total = after.iter().map(|(name, ns)| spent(name, *ns)).sum();
+        out.insert("total".to_owned(), per(total));
+    }
+    out
 }
 
 impl Measured {
@@ -93,6 +141,7 @@ impl Measured {
                 "requests_per_s": (self.per_sec * 10.0).round() / 10.0,
                 "p50_ms": (self.p50_ms * 1000.0).round() / 1000.0,
                 "p99_ms": (self.p99_ms * 1000.0).round() / 1000.0,
+                "cpu_us_per_request": self.cpu_us,
             })
         );
     }
@@ -125,7 +174,13 @@ fn alternate(
     (median(runs_a), median(runs_b), ratios[ratios.len() / 2])
 }
 
-fn summarize(name: &'static str, mut latencies: Vec<Duration>, elapsed: Duration) -> Measured {
+fn summarize(
+    name: &'static str,
+    mut latencies: Vec<Duration>,
+    elapsed: Duration,
+    cpu_before: &BTreeMap<String, u64>,
+) -> Measured {
+    let cpu_us = cpu_per_request(cpu_before, &thread_cpu_ns(), latencies.len());
     latencies.sort_unstable();
     let at = |q: f64| {
         let i = ((latencies.len() as f64 - 1.0) * q).round() as usize;
@@ -136,6 +191,7 @@ fn summarize(name: &'static str, mut latencies: Vec<Duration>, elapsed: Duration
         per_sec: latencies.len() as f64 / elapsed.as_secs_f64(),
         p50_ms: at(0.50),
         p99_ms: at(0.99),
+        cpu_us,
     }
 }
 
@@ -164,6 +220,7 @@ fn time_inserts(
     mut insert: impl FnMut(i64),
 ) -> Measured {
     let mut latencies = Vec::new();
+    let cpu_before = thread_cpu_ns();
     let started = Instant::now();
     let deadline = started + Duration::from_secs(secs);
     let mut n = first;
@@ -173,7 +230,8 @@ fn time_inserts(
         latencies.push(t0.elapsed());
         n += 1;
     }
-    summarize(name, latencies, started.elapsed())
+    let elapsed = started.elapsed();
+    summarize(name, latencies, elapsed, &cpu_before)
 }
 
 /// One row per transaction into a SQLite file with kycd's durability settings; the table grows
@@ -258,6 +316,7 @@ where
             .pool_max_idle_per_host(connections)
             .build()
             .unwrap();
+        let cpu_before = thread_cpu_ns();
         let started = Instant::now();
         let deadline = started + Duration::from_secs(secs);
         let mut tasks = Vec::new();
@@ -282,7 +341,8 @@ where
         for task in tasks {
             all.extend(task.await.unwrap());
         }
-        summarize(name, all, started.elapsed())
+        let elapsed = started.elapsed();
+        summarize(name, all, elapsed, &cpu_before)
     })
 }
 
