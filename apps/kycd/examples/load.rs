@@ -230,8 +230,7 @@ fn time_inserts(
         latencies.push(t0.elapsed());
         n += 1;
     }
-    let elapsed = started.elapsed();
-    summarize(name, latencies, elapsed, &cpu_before)
+    summarize(name, latencies, started.elapsed(), &cpu_before)
 }
 
 /// One row per transaction into a SQLite file with kycd's durability settings; the table grows
@@ -341,8 +340,7 @@ where
         for task in tasks {
             all.extend(task.await.unwrap());
         }
-        let elapsed = started.elapsed();
-        summarize(name, all, elapsed, &cpu_before)
+        summarize(name, all, started.elapsed(), &cpu_before)
     })
 }
 
