@@ -64,6 +64,28 @@ where
         .map_err(|_| ApiError::internal("blocking task was cancelled"))?
 }
 
+/// Runs an owned unit of work (`Db::write_owned`) with no thread waiting for its commit: on
+/// SQLite the unit goes to the store's writer thread and this awaits its outcome, which the
+/// writer hands straight to this request's task; on PostgreSQL it runs on the blocking pool.
+/// The unit keeps the request's span and request id.
+pub async fn write_owned<T, F>(state: &AppState, f: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut kyc_store::DbConnection) -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    let request_id = crate::observe::request_id();
+    let unit = move |conn: &mut kyc_store::DbConnection| {
+        crate::observe::with_request_id(request_id, || f(conn))
+    };
+    match state.db.send_owned(unit) {
+        Ok(outcome) => outcome.await,
+        Err(unit) => {
+            let db = state.db.clone();
+            blocking(move || db.write(unit)).await
+        }
+    }
+}
+
 /// Runs a store read (`db.run`, never `db.write`) on the [`ReadPool`], keeping the request's
 /// tracing span, so no actix worker ever waits on the database.
 pub async fn read<T, F>(state: &AppState, f: F) -> Result<T, ApiError>

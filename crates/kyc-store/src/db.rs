@@ -8,7 +8,7 @@ use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use crate::{
     Backend, DbConnection, Keyring, StoreError,
     conn::{ConnectionManager, DbUrl, SqliteSettings, migrate_url},
-    group_commit::GroupCommit,
+    group_commit::{GroupCommit, OwnedWrite},
 };
 
 /// Pool and SQLite tuning. The defaults suit the server.
@@ -170,6 +170,23 @@ impl Db {
         match &self.writer {
             Some(writer) => writer.write_owned(f),
             None => self.write(f),
+        }
+    }
+
+    /// [`Db::write_owned`] for async callers, where no thread should wait for a commit. SQLite:
+    /// the unit goes to the writer thread and the returned future yields its outcome once its
+    /// batch has committed (a unit that panics yields an internal error). `Err(f)` on
+    /// PostgreSQL, or on the writer thread itself: run `f` with [`Db::write`] on a thread that
+    /// may block.
+    pub fn send_owned<T, E, F>(&self, f: F) -> Result<OwnedWrite<T, E>, F>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        match &self.writer {
+            Some(writer) => writer.send_owned_async(f),
+            None => Err(f),
         }
     }
 

@@ -131,6 +131,40 @@ enum Ran<T, E> {
     Panicked(Box<dyn std::any::Any + Send>),
 }
 
+/// The outcome of a unit sent with [`GroupCommit::send_owned_async`], ready once its batch has
+/// committed.
+#[must_use = "the unit runs either way; its outcome arrives only through this future"]
+pub struct OwnedWrite<T, E> {
+    result: futures_channel::oneshot::Receiver<Ran<T, E>>,
+}
+
+impl<T, E: From<StoreError>> std::future::Future for OwnedWrite<T, E> {
+    type Output = Result<T, E>;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        std::pin::Pin::new(&mut self.result)
+            .poll(cx)
+            .map(|ran| match ran {
+                Ok(Ran::Returned(result)) => result,
+                Ok(Ran::Panicked(_)) => Err(StoreError::Internal {
+                    reason: "a write panicked",
+                }
+                .into()),
+                Err(futures_channel::oneshot::Canceled) => Err(not_run().into()),
+            })
+    }
+}
+
+/// A unit dropped unrun: its turn or its batch failed (logged by the writer thread).
+fn not_run() -> StoreError {
+    StoreError::Internal {
+        reason: "the SQLite writer thread did not run the write",
+    }
+}
+
 impl std::fmt::Debug for GroupCommit {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("GroupCommit").finish_non_exhaustive()
@@ -289,24 +323,63 @@ impl GroupCommit {
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
     {
-        // A write inside an owned unit would wait for its own thread forever; as a nested
-        // `write` it ends in an error after the busy timeout instead.
+        let (done, result) = mpsc::sync_channel::<Ran<T, E>>(1);
+        // The caller waits for this; it cannot have gone.
+        if let Err(f) = self.send_owned(f, move |ran| drop(done.send(ran))) {
+            // A write inside an owned unit would wait for its own thread forever; as a nested
+            // `write` it ends in an error after the busy timeout instead.
+            return self.write(f);
+        }
+        match result.recv() {
+            Ok(Ran::Returned(result)) => result,
+            Ok(Ran::Panicked(payload)) => resume_unwind(payload),
+            Err(_) => Err(not_run().into()),
+        }
+    }
+
+    /// [`GroupCommit::write_owned`] without a waiting thread: the unit's outcome arrives
+    /// through the returned future once its batch has committed. A unit that panicked is an
+    /// internal error here (the panic stays on the writer thread, which goes on). `Err(f)` on
+    /// the writer thread itself or when the thread cannot start: run `f` with
+    /// [`GroupCommit::write`] then.
+    pub(crate) fn send_owned_async<T, E, F>(self: &Arc<Self>, f: F) -> Result<OwnedWrite<T, E>, F>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        let (done, result) = futures_channel::oneshot::channel::<Ran<T, E>>();
+        // A caller that stopped waiting (its request went away) drops the outcome.
+        self.send_owned(f, move |ran| drop(done.send(ran)))?;
+        Ok(OwnedWrite { result })
+    }
+
+    /// Queues `f` for the writer thread; `deliver` gets its outcome once its batch has
+    /// committed (the unit's error, or the commit's if the unit succeeded and the commit
+    /// failed). `Err(f)` when there is no writer thread to take it, or this is that thread.
+    fn send_owned<T, E, F>(
+        self: &Arc<Self>,
+        f: F,
+        deliver: impl FnOnce(Ran<T, E>) + Send + 'static,
+    ) -> Result<(), F>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
         let jobs = match self.writer_thread() {
             Some(jobs) if !ON_WRITER_THREAD.get() => jobs,
-            _ => return self.write(f),
+            _ => return Err(f),
         };
-        let (done, result) = mpsc::sync_channel::<Ran<T, E>>(1);
         // The unit's log lines stay in the caller's span (its request).
         let span = tracing::Span::current();
         let job: Job = Box::new(move |conn| {
             let (ran, clean) = span.in_scope(|| run_in_savepoint(conn, f));
             let finish: Finish = Box::new(move |outcome| {
-                let ran = match (ran, outcome) {
+                deliver(match (ran, outcome) {
                     (Ran::Returned(Ok(_)), Err(e)) => Ran::Returned(Err(e.into())),
                     (ran, _) => ran,
-                };
-                // The caller waits for this; it cannot have gone.
-                let _ = done.send(ran);
+                });
             });
             (clean, finish)
         });
@@ -314,15 +387,7 @@ impl GroupCommit {
             // The writer thread is gone (it never should): take a turn on this thread instead.
             self.run_jobs(vec![job]);
         }
-        match result.recv() {
-            Ok(Ran::Returned(result)) => result,
-            Ok(Ran::Panicked(payload)) => resume_unwind(payload),
-            // The job was dropped unrun: its turn or its batch failed (logged by the thread).
-            Err(_) => Err(StoreError::Internal {
-                reason: "the SQLite writer thread did not run the write",
-            }
-            .into()),
-        }
+        Ok(())
     }
 
     /// The writer thread's queue, starting the thread on first use.
@@ -641,6 +706,87 @@ mod tests {
             "{batches_before} -> {batches}"
         );
         assert_eq!(units, 1 + 1 + 8 + 1);
+    }
+
+    /// Polls `future` to its end on this thread, parking between wake-ups.
+    fn block_on<F: std::future::Future>(future: F) -> F::Output {
+        struct Unpark(Thread);
+        impl std::task::Wake for Unpark {
+            fn wake(self: Arc<Self>) {
+                self.0.unpark();
+            }
+        }
+        let waker = std::task::Waker::from(Arc::new(Unpark(thread::current())));
+        let mut cx = std::task::Context::from_waker(&waker);
+        let mut future = std::pin::pin!(future);
+        loop {
+            if let std::task::Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+                return out;
+            }
+            thread::park();
+        }
+    }
+
+    #[test]
+    fn units_sent_without_a_waiting_thread_deliver_their_outcome_after_the_commit() {
+        use diesel::{RunQueryDsl, sql_query, sql_types::BigInt};
+
+        #[derive(diesel::QueryableByName)]
+        struct N {
+            #[diesel(sql_type = BigInt)]
+            n: i64,
+        }
+        let (_dir, gc) = store(Duration::from_secs(30));
+        gc.write(|c| Ok::<_, StoreError>(c.batch_execute("CREATE TABLE t (n INTEGER NOT NULL)")?))
+            .unwrap();
+        let sent: Vec<OwnedWrite<i64, StoreError>> = (0..4_i64)
+            .map(|i| {
+                gc.send_owned_async(move |c| {
+                    sql_query(format!("INSERT INTO t VALUES ({i})")).execute(c)?;
+                    match i {
+                        1 => Err(StoreError::Internal {
+                            reason: "unit 1 fails",
+                        }),
+                        2 => panic!("unit 2 panics"),
+                        _ => Ok(i * 10),
+                    }
+                })
+                .unwrap_or_else(|_| panic!("SQLite has a writer thread"))
+            })
+            .collect();
+        let outcomes: Vec<Result<i64, String>> = sent
+            .into_iter()
+            .map(|w| block_on(w).map_err(|e| e.to_string()))
+            .collect();
+        assert_eq!(outcomes[0], Ok(0));
+        assert!(
+            outcomes[1]
+                .as_ref()
+                .is_err_and(|e| e.contains("unit 1 fails")),
+            "{outcomes:?}"
+        );
+        assert!(
+            outcomes[2].as_ref().is_err_and(|e| e.contains("panicked")),
+            "{outcomes:?}"
+        );
+        assert_eq!(outcomes[3], Ok(30));
+        let stored: Vec<i64> = gc
+            .write(|c| Ok::<_, StoreError>(sql_query("SELECT n FROM t ORDER BY n").load::<N>(c)?))
+            .unwrap()
+            .into_iter()
+            .map(|r| r.n)
+            .collect();
+        assert_eq!(
+            stored,
+            [0, 3],
+            "the failed and the panicking unit left nothing"
+        );
+        // On the writer thread itself the unit comes back, to be run another way.
+        let inner = Arc::clone(&gc);
+        let nested = gc.write_owned(move |_| {
+            Ok::<_, StoreError>(inner.send_owned_async(|_| Ok::<_, StoreError>(())).is_err())
+        });
+        assert_eq!(nested.ok(), Some(true));
     }
 
     #[test]

@@ -103,4 +103,5 @@ pub use conn::{
 pub use crypto::{DataKey, Keyring};
 pub use db::{Db, DbOptions, transaction};
 pub use error::{DbErrorKind, StoreError};
+pub use group_commit::OwnedWrite;
 pub use ts::now;

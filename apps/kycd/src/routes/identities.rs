@@ -19,7 +19,7 @@ use crate::{
         BASE, PageBody, json_body, list_query, no_fields, page_meta, page_request, path_id,
         retry_conflicts,
     },
-    state::{AppState, blocking, read},
+    state::{AppState, blocking, read, write_owned},
     workflow::{self, Record, Unit},
 };
 
@@ -57,13 +57,12 @@ pub async fn create_container(
         let data = kyc_rules::parse_personal_create(&json_body(&body)?)?;
         let st = state.clone();
         let (tenant, actor) = (caller.tenant, caller.actor());
-        let (container, identity) = blocking(move || {
-            let person = workflow::NewPerson::prepare(&st, data);
-            let db = st.db.clone();
-            db.write_owned(move |conn| {
-                Unit::run(conn, |unit| {
-                    workflow::create_person(unit, &st, tenant, actor, person)
-                })
+        // Verification and evaluation are the domain's pure functions: no I/O to move off
+        // this worker. The write goes to the store's writer without a thread waiting for it.
+        let person = workflow::NewPerson::prepare(&state, data);
+        let (container, identity) = write_owned(&state, move |conn| {
+            Unit::run(conn, |unit| {
+                workflow::create_person(unit, &st, tenant, actor, person)
             })
         })
         .await?;
