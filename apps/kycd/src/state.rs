@@ -1,6 +1,7 @@
 //! What every handler shares: the store, the policy, the verifier, the signers and limiters,
-//! and the two ways off the async workers: [`blocking`] for changes and long work, [`read`] for
-//! store reads.
+//! and the ways off the async workers: [`blocking`] for changes and long work, [`read`] for
+//! store reads, [`write_owned`] for a change the SQLite writer thread can take without a thread
+//! waiting for it.
 
 use std::{
     panic::{AssertUnwindSafe, catch_unwind},
