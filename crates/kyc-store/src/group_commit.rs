@@ -581,6 +581,38 @@ mod tests {
         (dir, gc)
     }
 
+    /// [`store`] with a table `t` of numbers, which the tests' units insert into.
+    fn store_with_table() -> (tempfile::TempDir, Arc<GroupCommit>) {
+        let (dir, gc) = store(Duration::from_secs(30));
+        gc.write(|c| Ok::<_, StoreError>(c.batch_execute("CREATE TABLE t (n INTEGER NOT NULL)")?))
+            .unwrap();
+        (dir, gc)
+    }
+
+    /// Unit `i`'s insert of `i` into `t`.
+    fn insert_number(c: &mut DbConnection, i: i64) -> Result<usize, StoreError> {
+        use diesel::RunQueryDsl;
+        Ok(diesel::sql_query(format!("INSERT INTO t VALUES ({i})")).execute(c)?)
+    }
+
+    /// The numbers in `t`, in order.
+    fn stored_numbers(gc: &Arc<GroupCommit>) -> Vec<i64> {
+        use diesel::{RunQueryDsl, sql_types::BigInt};
+
+        #[derive(diesel::QueryableByName)]
+        struct N {
+            #[diesel(sql_type = BigInt)]
+            n: i64,
+        }
+        gc.write(|c| {
+            Ok::<_, StoreError>(diesel::sql_query("SELECT n FROM t ORDER BY n").load::<N>(c)?)
+        })
+        .unwrap()
+        .into_iter()
+        .map(|r| r.n)
+        .collect()
+    }
+
     /// A writer that holds the connection until the returned sender is used.
     type Holder = (thread::JoinHandle<Result<(), StoreError>>, mpsc::Sender<()>);
 
@@ -642,16 +674,7 @@ mod tests {
 
     #[test]
     fn owned_units_run_together_on_the_writer_thread_and_fail_alone() {
-        use diesel::{RunQueryDsl, sql_query, sql_types::BigInt};
-
-        #[derive(diesel::QueryableByName)]
-        struct N {
-            #[diesel(sql_type = BigInt)]
-            n: i64,
-        }
-        let (_dir, gc) = store(Duration::from_secs(30));
-        gc.write(|c| Ok::<_, StoreError>(c.batch_execute("CREATE TABLE t (n INTEGER NOT NULL)")?))
-            .unwrap();
+        let (_dir, gc) = store_with_table();
         // A borrowed writer holds the connection while the owned units queue.
         let (first, release) = hold_connection(&gc);
         let owned: Vec<_> = (0..8_i64)
@@ -659,7 +682,7 @@ mod tests {
                 let gc = Arc::clone(&gc);
                 thread::spawn(move || {
                     gc.write_owned(move |c| {
-                        sql_query(format!("INSERT INTO t VALUES ({i})")).execute(c)?;
+                        insert_number(c, i)?;
                         match i {
                             3 => Err(StoreError::Internal {
                                 reason: "unit 3 fails",
@@ -687,12 +710,7 @@ mod tests {
                 ),
             }
         }
-        let stored: Vec<i64> = gc
-            .write(|c| Ok::<_, StoreError>(sql_query("SELECT n FROM t ORDER BY n").load::<N>(c)?))
-            .unwrap()
-            .into_iter()
-            .map(|r| r.n)
-            .collect();
+        let stored = stored_numbers(&gc);
         assert_eq!(
             stored,
             [0, 1, 2, 4, 6, 7],
@@ -729,20 +747,11 @@ mod tests {
 
     #[test]
     fn units_sent_without_a_waiting_thread_deliver_their_outcome_after_the_commit() {
-        use diesel::{RunQueryDsl, sql_query, sql_types::BigInt};
-
-        #[derive(diesel::QueryableByName)]
-        struct N {
-            #[diesel(sql_type = BigInt)]
-            n: i64,
-        }
-        let (_dir, gc) = store(Duration::from_secs(30));
-        gc.write(|c| Ok::<_, StoreError>(c.batch_execute("CREATE TABLE t (n INTEGER NOT NULL)")?))
-            .unwrap();
+        let (_dir, gc) = store_with_table();
         let sent: Vec<OwnedWrite<i64, StoreError>> = (0..4_i64)
             .map(|i| {
                 gc.send_owned_async(move |c| {
-                    sql_query(format!("INSERT INTO t VALUES ({i})")).execute(c)?;
+                    insert_number(c, i)?;
                     match i {
                         1 => Err(StoreError::Internal {
                             reason: "unit 1 fails",
@@ -770,12 +779,7 @@ mod tests {
             "{outcomes:?}"
         );
         assert_eq!(outcomes[3], Ok(30));
-        let stored: Vec<i64> = gc
-            .write(|c| Ok::<_, StoreError>(sql_query("SELECT n FROM t ORDER BY n").load::<N>(c)?))
-            .unwrap()
-            .into_iter()
-            .map(|r| r.n)
-            .collect();
+        let stored = stored_numbers(&gc);
         assert_eq!(
             stored,
             [0, 3],
