@@ -70,9 +70,9 @@ pub(crate) struct Paged<Q> {
 /// bound to its `LIMIT` and so marks it for re-preparation whenever that parameter is bound
 /// again (`sqlite3ExprIsInteger`), which diesel does on every execution: with diesel's `limit()`
 /// every page query was parsed and planned twice (`perf` of the load example's list phase:
-/// 8 % of the process, docs/performance.md). The size is therefore part of the text, and since page sizes are
-/// few (1-100, or the cap of `all=true`) so are the texts the statement cache keeps; the
-/// offset, which SQLite does not plan with, stays a parameter.
+/// 8 % of the process, docs/performance.md). The size is therefore part of the text, and
+/// since page sizes are few (1-100, or the cap of `all=true`) so are the texts the statement
+/// cache keeps; the offset, which SQLite does not plan with, stays a parameter.
 pub(crate) fn paged<Q>(query: Q, page: crate::list::PageRequest) -> Paged<Q> {
     let (limit, offset) = page.limit_offset();
     Paged {

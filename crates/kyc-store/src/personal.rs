@@ -485,21 +485,33 @@ pub fn find(
     tenant: TenantId,
     id: PersonalIdentityId,
 ) -> Result<PersonalIdentity, StoreError> {
-    let query = by_key(id.to_string());
-    let row = on_backend!(conn, |conn| query
-        .select(PersonalRow::as_select())
-        .get_result(conn))
-    .optional()?;
-    open_live(keys, tenant, row)
+    live_by_key(conn, keys, tenant, id, false)
 }
 
-/// `row` opened if it is a live identity of `tenant`, else `NotFound`: the lookups by key
-/// check the tenant and erasure on the row ([`by_key`]).
-fn open_live(
+/// The identity `id` read by its key alone ([`by_key`]), and `FOR UPDATE` on PostgreSQL when
+/// `lock`; opened if it is a live identity of `tenant`, else `NotFound` (the tenant and erasure
+/// are checked on the row).
+fn live_by_key(
+    conn: &mut DbConnection,
     keys: &Keyring,
     tenant: TenantId,
-    row: Option<PersonalRow>,
+    id: PersonalIdentityId,
+    lock: bool,
 ) -> Result<PersonalIdentity, StoreError> {
+    // `as_select` is per backend, hence one in each arm.
+    let query = by_key(id.to_string());
+    let row = match conn {
+        #[cfg(feature = "sqlite")]
+        DbConnection::Sqlite(c) => query.select(PersonalRow::as_select()).get_result(c),
+        #[cfg(feature = "postgres")]
+        DbConnection::Postgres(c) if lock => query
+            .select(PersonalRow::as_select())
+            .for_update()
+            .get_result(c),
+        #[cfg(feature = "postgres")]
+        DbConnection::Postgres(c) => query.select(PersonalRow::as_select()).get_result(c),
+    }
+    .optional()?;
     let row = row
         .filter(|row| is_live_of(tenant, &row.tenant_id, row.erased_at))
         .ok_or(StoreError::NotFound {
@@ -934,18 +946,7 @@ pub fn find_locked(
     tenant: TenantId,
     id: PersonalIdentityId,
 ) -> Result<PersonalIdentity, StoreError> {
-    let query = by_key(id.to_string());
-    let row = match conn {
-        #[cfg(feature = "sqlite")]
-        DbConnection::Sqlite(c) => query.select(PersonalRow::as_select()).get_result(c),
-        #[cfg(feature = "postgres")]
-        DbConnection::Postgres(c) => query
-            .select(PersonalRow::as_select())
-            .for_update()
-            .get_result(c),
-    }
-    .optional()?;
-    open_live(keys, tenant, row)
+    live_by_key(conn, keys, tenant, id, true)
 }
 
 /// Locks a live personal identity of `tenant` for the rest of the current write transaction,
