@@ -468,13 +468,16 @@ where
 
 impl<Conn> RunQueryDsl<Conn> for AddToLiveCount {}
 
-/// How many live personal identities `tenant` has: the sum of its count's shards.
+/// How many live personal identities `tenant` has: the sum of its count's shards, added up by
+/// the database (one row back rather than one per shard; `SUM` of a `BIGINT` is `NUMERIC` on
+/// PostgreSQL, hence the cast).
 fn live_total(conn: &mut DbConnection, tenant: TenantId) -> Result<i64, StoreError> {
-    let shards: Vec<i64> = lc::live_identity_counts
+    Ok(lc::live_identity_counts
         .filter(lc::tenant_id.eq(tenant.to_string()))
-        .select(lc::persons)
-        .load(conn)?;
-    Ok(shards.iter().sum())
+        .select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+            "CAST(COALESCE(SUM(persons), 0) AS BIGINT)",
+        ))
+        .get_result(conn)?)
 }
 
 /// A live personal identity of `tenant`.
