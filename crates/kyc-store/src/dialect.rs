@@ -150,11 +150,25 @@ pub(crate) fn lock_tenant_heads(
     Ok(rows.into_iter().map(|r| r.id).collect())
 }
 
+/// The row `PRAGMA wal_checkpoint` returns.
 #[cfg(feature = "sqlite")]
 #[derive(QueryableByName)]
-struct CheckpointResult {
+pub(crate) struct CheckpointResult {
+    /// 1 if the checkpoint could not finish (a reader or writer was in the way).
     #[diesel(sql_type = BigInt)]
-    busy: i64,
+    pub busy: i64,
+    /// Frames in the WAL (-1 outside WAL mode).
+    #[diesel(sql_type = BigInt)]
+    pub log: i64,
+}
+
+/// SQLite: `PRAGMA wal_checkpoint(mode)` on `conn`.
+#[cfg(feature = "sqlite")]
+pub(crate) fn checkpoint(
+    conn: &mut DbConnection,
+    mode: &'static str,
+) -> Result<CheckpointResult, StoreError> {
+    Ok(diesel::sql_query(format!("PRAGMA wal_checkpoint({mode})")).get_result(conn)?)
 }
 
 /// SQLite: `PRAGMA wal_checkpoint(TRUNCATE)`, retried while readers hold old snapshots.
@@ -162,11 +176,9 @@ struct CheckpointResult {
 pub(crate) fn checkpoint_truncate(conn: &mut DbConnection) -> Result<(), StoreError> {
     match conn {
         #[cfg(feature = "sqlite")]
-        DbConnection::Sqlite(c) => {
+        DbConnection::Sqlite(_) => {
             for attempt in 0..10u64 {
-                let r: CheckpointResult =
-                    diesel::sql_query("PRAGMA wal_checkpoint(TRUNCATE)").get_result(c)?;
-                if r.busy == 0 {
+                if checkpoint(conn, "TRUNCATE")?.busy == 0 {
                     return Ok(());
                 }
                 std::thread::sleep(std::time::Duration::from_millis(20 * (attempt + 1)));

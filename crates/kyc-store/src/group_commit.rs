@@ -55,6 +55,13 @@ use crate::{DbConnection, StoreError, conn::DbUrl};
 
 /// How often the checkpointer looks for committed WAL frames to copy into the database file.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
+/// WAL frames (about 1 KiB each, so about 1 GiB) past which the writer makes the WAL start
+/// over (see [`Checkpointer`]).
+const RESTART_WAL_FRAMES: i64 = 1 << 20;
+/// Passive checkpoints run back to back, at most, before the writer starts the WAL over, and
+/// the duration of one under which the WAL counts as caught up.
+const CATCH_UP_RUNS: usize = 4;
+const CAUGHT_UP: Duration = Duration::from_millis(2);
 /// Most units one commit makes durable: bounds how long the first unit of a batch waits.
 const MAX_UNITS: usize = 32;
 /// Page cache of the writer connection, in KiB (an upper bound, filled as pages are read).
@@ -91,6 +98,8 @@ pub(crate) struct GroupCommit {
     /// Units run and transactions ended, for metrics (their ratio is the mean batch size).
     units: AtomicU64,
     batches: Arc<AtomicU64>,
+    /// Set by the checkpointer when the WAL has grown past [`RESTART_WAL_FRAMES`].
+    restart_wal: Arc<AtomicBool>,
     /// Dropped with the store, which stops the checkpointer thread.
     _stop_checkpointer: mpsc::Sender<()>,
     /// The writer thread's queue, started with the first owned unit (`None` if it could not
@@ -174,11 +183,24 @@ impl std::fmt::Debug for GroupCommit {
 impl GroupCommit {
     /// The queue for the SQLite database at `url`, and its checkpointer thread.
     pub(crate) fn new(url: DbUrl, busy_timeout: Duration) -> Result<Self, StoreError> {
+        Self::with_wal_bound(url, busy_timeout, RESTART_WAL_FRAMES)
+    }
+
+    /// [`GroupCommit::new`], with the WAL started over past `restart_at` frames.
+    fn with_wal_bound(
+        url: DbUrl,
+        busy_timeout: Duration,
+        restart_at: i64,
+    ) -> Result<Self, StoreError> {
         let batches = Arc::new(AtomicU64::new(0));
+        let restart_wal = Arc::new(AtomicBool::new(false));
         let (stop, stopped) = mpsc::channel();
         let checkpointer = Checkpointer {
             conn: url.establish(busy_timeout)?,
             batches: Arc::clone(&batches),
+            restart_wal: Arc::clone(&restart_wal),
+            restart_at,
+            db_file: url.sqlite_path().and_then(|p| std::fs::File::open(p).ok()),
             stopped,
         };
         std::thread::Builder::new()
@@ -194,6 +216,7 @@ impl GroupCommit {
             ended: Condvar::new(),
             units: AtomicU64::new(0),
             batches,
+            restart_wal,
             _stop_checkpointer: stop,
             jobs: OnceLock::new(),
         })
@@ -208,6 +231,16 @@ impl GroupCommit {
             "PRAGMA wal_autocheckpoint = 0; PRAGMA cache_size = -{WRITER_CACHE_KIB}"
         ))?;
         Ok(conn)
+    }
+
+    /// Checkpoints what is left of the WAL (a passive checkpoint, which waits for nobody) while
+    /// no transaction is open, so that the next transaction writes the WAL from its beginning
+    /// again once the readers still in the WAL are gone. A failure changes nothing but the
+    /// WAL's length.
+    fn restart_wal(conn: &mut DbConnection) {
+        if let Err(e) = crate::dialect::checkpoint(conn, "PASSIVE") {
+            tracing::warn!(error = %e, "SQLite WAL checkpoint failed");
+        }
     }
 
     /// `(units run, transactions ended)` since the store opened.
@@ -292,13 +325,21 @@ impl GroupCommit {
             };
             // A connection left inside a transaction is dropped: closing it rolls back.
             let reusable = clean && !conn.is_broken();
+            let committed = result.is_ok();
+            {
+                // Set while holding the lock, so that no follower misses the wake-up.
+                let _state = self.lock();
+                let _ = outcome.set(result);
+            }
+            self.ended.notify_all();
+            // Between two transactions, while the next writers wait for the connection.
+            if committed && reusable && self.restart_wal.swap(false, Ordering::Relaxed) {
+                Self::restart_wal(&mut conn);
+            }
             let mut state = self.lock();
-            // Set while holding the lock, so that no follower misses the wake-up.
-            let _ = outcome.set(result);
             state.conn = reusable.then_some(conn);
             Self::pass_on(&mut state);
             drop(state);
-            self.ended.notify_all();
         } else {
             state.conn = Some(conn);
             Self::pass_on(&mut state);
@@ -535,13 +576,28 @@ where
 
 /// Copies committed WAL frames into the database file (`PRAGMA wal_checkpoint(PASSIVE)`) on
 /// a connection and thread of its own, every [`CHECKPOINT_EVERY`] in which something was
-/// committed. A passive checkpoint runs alongside the writer and waits for nobody; the writer
-/// restarts the WAL from its beginning once a checkpoint has caught up, so the WAL stays
-/// about as large as what is committed between two checkpoints.
+/// committed. A passive checkpoint runs alongside the writer and waits for nobody.
+///
+/// SQLite writes the WAL from its beginning again only when a transaction starts with every
+/// frame checkpointed and no reader in the WAL. Under a steady stream of writes that does not
+/// happen by itself (the writer always commits again before a checkpoint run on another
+/// connection has caught up): the load example's creates grew the WAL to 830 MB in 5 s, and
+/// it would grow until the disk is full if the stream never paused. So once the WAL holds
+/// [`RESTART_WAL_FRAMES`] frames, the checkpointer asks the writer to start it over between
+/// two transactions ([`GroupCommit::restart_wal`]). The bound is high because the writers
+/// wait while the writer copies the rest of the WAL and syncs the database file: starting
+/// over at 270 MB stalled the writer 15-45 ms a time and raised the load example's create p99
+/// from 17 to 21-25 ms (docs/performance.md, tenth sitting). A pause in the writes resets the
+/// WAL long before the bound.
 struct Checkpointer {
     /// Opened with the store, so the thread never creates a database file of its own.
     conn: DbConnection,
     batches: Arc<AtomicU64>,
+    restart_wal: Arc<AtomicBool>,
+    /// [`RESTART_WAL_FRAMES`], but for tests.
+    restart_at: i64,
+    /// The database file, to `fsync` it (`None` if it could not be opened).
+    db_file: Option<std::fs::File>,
     stopped: mpsc::Receiver<()>,
 }
 
@@ -555,10 +611,35 @@ impl Checkpointer {
             }
             seen = batches;
             // A failed checkpoint (say, SQLITE_BUSY) leaves the frames for the next one.
-            if let Err(e) = self.conn.batch_execute("PRAGMA wal_checkpoint(PASSIVE)") {
-                tracing::warn!(error = %StoreError::from(e), "SQLite checkpoint failed");
+            match crate::dialect::checkpoint(&mut self.conn, "PASSIVE") {
+                Ok(r) if r.log >= self.restart_at => self.prepare_restart(),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "SQLite checkpoint failed"),
             }
         }
+    }
+}
+
+impl Checkpointer {
+    /// Leaves the writer as little as possible to do while the next writers wait, then asks it
+    /// to start the WAL over.
+    fn prepare_restart(&mut self) {
+        // Under a stream of writes a passive checkpoint never finds the WAL complete, so it
+        // never syncs the database file: the pages it copied are still to be written out.
+        // They are written out here, without any SQLite lock.
+        if let Some(Err(e)) = self.db_file.as_ref().map(std::fs::File::sync_data) {
+            tracing::warn!(error = %e, "SQLite database file sync failed");
+        }
+        // Then catch up with what was committed meanwhile.
+        for _ in 0..CATCH_UP_RUNS {
+            let started = Instant::now();
+            if crate::dialect::checkpoint(&mut self.conn, "PASSIVE").is_err()
+                || started.elapsed() < CAUGHT_UP
+            {
+                break;
+            }
+        }
+        self.restart_wal.store(true, Ordering::Relaxed);
     }
 }
 
@@ -809,5 +890,63 @@ mod tests {
         gc.lock().in_use = true;
         assert!(gc.take_turn().is_none());
         assert_eq!(queue_len(&gc), 0);
+    }
+
+    /// The WAL's length after writers and a reader have kept the database busy for 2.5 s, with
+    /// the WAL started over past `restart_at` frames; every number written is then stored.
+    fn wal_after_a_steady_stream(restart_at: i64) -> u64 {
+        use diesel::RunQueryDsl;
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("gc.db");
+        let url = DbUrl::parse(&format!("sqlite://{}", path.display())).unwrap();
+        let gc = Arc::new(
+            GroupCommit::with_wal_bound(url.clone(), Duration::from_secs(30), restart_at).unwrap(),
+        );
+        gc.write(|c| Ok::<_, StoreError>(c.batch_execute("CREATE TABLE t (n INTEGER NOT NULL)")?))
+            .unwrap();
+        let until = Instant::now() + Duration::from_millis(2500);
+        let written: Vec<i64> = thread::scope(|s| {
+            s.spawn(|| {
+                let mut reader = url.establish(Duration::from_secs(30)).unwrap();
+                while Instant::now() < until {
+                    diesel::sql_query("SELECT COUNT(*) FROM t")
+                        .execute(&mut reader)
+                        .unwrap();
+                    thread::sleep(Duration::from_micros(100));
+                }
+            });
+            let writers: Vec<_> = (0..4)
+                .map(|w| {
+                    let gc = &gc;
+                    s.spawn(move || {
+                        let mut written = Vec::new();
+                        for i in (w..).step_by(4).take_while(|_| Instant::now() < until) {
+                            gc.write(|c| insert_number(c, i)).unwrap();
+                            written.push(i);
+                        }
+                        written
+                    })
+                })
+                .collect();
+            writers
+                .into_iter()
+                .flat_map(|w| w.join().unwrap())
+                .collect()
+        });
+        let mut written = written;
+        written.sort_unstable();
+        assert_eq!(stored_numbers(&gc), written);
+        std::fs::metadata(dir.path().join("gc.db-wal"))
+            .unwrap()
+            .len()
+    }
+
+    #[test]
+    fn a_steady_stream_of_writes_starts_the_wal_over() {
+        // Unbounded (`i64::MAX`), this WAL grew to 12-14 MB, and on as long as the writes do;
+        // bounded, to 3-4.5 MB.
+        let bounded = wal_after_a_steady_stream(64);
+        assert!(bounded < 8 << 20, "the WAL grew to {bounded} bytes");
     }
 }
