@@ -99,7 +99,7 @@ pub(crate) struct GroupCommit {
     units: AtomicU64,
     batches: Arc<AtomicU64>,
     /// Set by the checkpointer when the WAL has grown past [`RESTART_WAL_FRAMES`].
-    restart_wal: Arc<AtomicBool>,
+    restart_wanted: Arc<AtomicBool>,
     /// Dropped with the store, which stops the checkpointer thread.
     _stop_checkpointer: mpsc::Sender<()>,
     /// The writer thread's queue, started with the first owned unit (`None` if it could not
@@ -193,12 +193,12 @@ impl GroupCommit {
         restart_at: i64,
     ) -> Result<Self, StoreError> {
         let batches = Arc::new(AtomicU64::new(0));
-        let restart_wal = Arc::new(AtomicBool::new(false));
+        let restart_wanted = Arc::new(AtomicBool::new(false));
         let (stop, stopped) = mpsc::channel();
         let checkpointer = Checkpointer {
             conn: url.establish(busy_timeout)?,
             batches: Arc::clone(&batches),
-            restart_wal: Arc::clone(&restart_wal),
+            restart_wanted: Arc::clone(&restart_wanted),
             restart_at,
             db_file: url.sqlite_path().and_then(|p| std::fs::File::open(p).ok()),
             stopped,
@@ -216,7 +216,7 @@ impl GroupCommit {
             ended: Condvar::new(),
             units: AtomicU64::new(0),
             batches,
-            restart_wal,
+            restart_wanted,
             _stop_checkpointer: stop,
             jobs: OnceLock::new(),
         })
@@ -333,7 +333,7 @@ impl GroupCommit {
             }
             self.ended.notify_all();
             // Between two transactions, while the next writers wait for the connection.
-            if committed && reusable && self.restart_wal.swap(false, Ordering::Relaxed) {
+            if committed && reusable && self.restart_wanted.swap(false, Ordering::Relaxed) {
                 Self::restart_wal(&mut conn);
             }
             let mut state = self.lock();
@@ -593,7 +593,7 @@ struct Checkpointer {
     /// Opened with the store, so the thread never creates a database file of its own.
     conn: DbConnection,
     batches: Arc<AtomicU64>,
-    restart_wal: Arc<AtomicBool>,
+    restart_wanted: Arc<AtomicBool>,
     /// [`RESTART_WAL_FRAMES`], but for tests.
     restart_at: i64,
     /// The database file, to `fsync` it (`None` if it could not be opened).
@@ -618,9 +618,7 @@ impl Checkpointer {
             }
         }
     }
-}
 
-impl Checkpointer {
     /// Leaves the writer as little as possible to do while the next writers wait, then asks it
     /// to start the WAL over.
     fn prepare_restart(&mut self) {
@@ -639,7 +637,7 @@ impl Checkpointer {
                 break;
             }
         }
-        self.restart_wal.store(true, Ordering::Relaxed);
+        self.restart_wanted.store(true, Ordering::Relaxed);
     }
 }
 
@@ -906,7 +904,7 @@ mod tests {
         gc.write(|c| Ok::<_, StoreError>(c.batch_execute("CREATE TABLE t (n INTEGER NOT NULL)")?))
             .unwrap();
         let until = Instant::now() + Duration::from_millis(2500);
-        let written: Vec<i64> = thread::scope(|s| {
+        let mut written: Vec<i64> = thread::scope(|s| {
             s.spawn(|| {
                 let mut reader = url.establish(Duration::from_secs(30)).unwrap();
                 while Instant::now() < until {
@@ -934,7 +932,6 @@ mod tests {
                 .flat_map(|w| w.join().unwrap())
                 .collect()
         });
-        let mut written = written;
         written.sort_unstable();
         assert_eq!(stored_numbers(&gc), written);
         std::fs::metadata(dir.path().join("gc.db-wal"))
