@@ -183,13 +183,15 @@ impl std::fmt::Debug for GroupCommit {
 impl GroupCommit {
     /// The queue for the SQLite database at `url`, and its checkpointer thread.
     pub(crate) fn new(url: DbUrl, busy_timeout: Duration) -> Result<Self, StoreError> {
-        Self::with_wal_bound(url, busy_timeout, RESTART_WAL_FRAMES)
+        Self::with_checkpoints(url, busy_timeout, CHECKPOINT_EVERY, RESTART_WAL_FRAMES)
     }
 
-    /// [`GroupCommit::new`], with the WAL started over past `restart_at` frames.
-    fn with_wal_bound(
+    /// [`GroupCommit::new`], with checkpoints every `every` and the WAL started over past
+    /// `restart_at` frames.
+    fn with_checkpoints(
         url: DbUrl,
         busy_timeout: Duration,
+        every: Duration,
         restart_at: i64,
     ) -> Result<Self, StoreError> {
         let batches = Arc::new(AtomicU64::new(0));
@@ -199,6 +201,7 @@ impl GroupCommit {
             conn: url.establish(busy_timeout)?,
             batches: Arc::clone(&batches),
             restart_wanted: Arc::clone(&restart_wanted),
+            every,
             restart_at,
             db_file: url.sqlite_path().and_then(|p| std::fs::File::open(p).ok()),
             stopped,
@@ -594,7 +597,8 @@ struct Checkpointer {
     conn: DbConnection,
     batches: Arc<AtomicU64>,
     restart_wanted: Arc<AtomicBool>,
-    /// [`RESTART_WAL_FRAMES`], but for tests.
+    /// [`CHECKPOINT_EVERY`] and [`RESTART_WAL_FRAMES`], but for tests.
+    every: Duration,
     restart_at: i64,
     /// The database file, to `fsync` it (`None` if it could not be opened).
     db_file: Option<std::fs::File>,
@@ -604,7 +608,7 @@ struct Checkpointer {
 impl Checkpointer {
     fn run(mut self) {
         let mut seen = 0;
-        while let Err(RecvTimeoutError::Timeout) = self.stopped.recv_timeout(CHECKPOINT_EVERY) {
+        while let Err(RecvTimeoutError::Timeout) = self.stopped.recv_timeout(self.every) {
             let batches = self.batches.load(Ordering::Relaxed);
             if batches == seen {
                 continue;
@@ -891,7 +895,8 @@ mod tests {
     }
 
     /// The WAL's length after writers and a reader have kept the database busy for 2.5 s, with
-    /// the WAL started over past `restart_at` frames; every number written is then stored.
+    /// checkpoints every 10 ms and the WAL started over past `restart_at` frames; every number
+    /// written is then stored.
     fn wal_after_a_steady_stream(restart_at: i64) -> u64 {
         use diesel::RunQueryDsl;
 
@@ -899,7 +904,13 @@ mod tests {
         let path = dir.path().join("gc.db");
         let url = DbUrl::parse(&format!("sqlite://{}", path.display())).unwrap();
         let gc = Arc::new(
-            GroupCommit::with_wal_bound(url.clone(), Duration::from_secs(30), restart_at).unwrap(),
+            GroupCommit::with_checkpoints(
+                url.clone(),
+                Duration::from_secs(30),
+                Duration::from_millis(10),
+                restart_at,
+            )
+            .unwrap(),
         );
         gc.write(|c| Ok::<_, StoreError>(c.batch_execute("CREATE TABLE t (n INTEGER NOT NULL)")?))
             .unwrap();
@@ -941,8 +952,8 @@ mod tests {
 
     #[test]
     fn a_steady_stream_of_writes_starts_the_wal_over() {
-        // Unbounded (`i64::MAX`), this WAL grew to 12-14 MB, and on as long as the writes do;
-        // bounded, to 3-4.5 MB.
+        // Unbounded (`i64::MAX`), this WAL grew to 11-14 MB, and on as long as the writes do;
+        // bounded, to 0.9-3.2 MB.
         let bounded = wal_after_a_steady_stream(64);
         assert!(bounded < 8 << 20, "the WAL grew to {bounded} bytes");
     }
