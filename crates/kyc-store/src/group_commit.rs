@@ -625,11 +625,11 @@ impl Checkpointer {
     /// over.
     ///
     /// The writer's checkpoint also syncs the database file, which a passive checkpoint under
-    /// a stream of writes never does (it never finds the WAL complete). Syncing the file here,
-    /// through a descriptor of our own, made the writer's stall shorter, but closing such a
-    /// descriptor drops every POSIX lock this process holds on the file, SQLite's included,
-    /// and another process could then delete a WAL still in use ("How To Corrupt An SQLite
-    /// Database File", 2.2). So the sync stays with SQLite.
+    /// a stream of writes never does (it never finds the WAL complete). It is not synced here
+    /// through a descriptor of our own: closing one drops every POSIX lock this process holds
+    /// on the file, SQLite's included, and another process could then delete a WAL still in
+    /// use ("How To Corrupt An SQLite Database File", 2.2). Measured, it did not shorten the
+    /// writer's stall anyway (docs/performance.md, tenth sitting).
     fn prepare_restart(&mut self) {
         for _ in 0..CATCH_UP_RUNS {
             let started = Instant::now();
