@@ -7,6 +7,29 @@ use crate::error::{ApiError, invalid_json};
 /// The API's base path.
 pub const BASE: &str = "/api/trust/v1";
 
+/// A violation of a body's or query's rules, as `kyc-rules` reports them.
+pub fn violation(field: &str, rule: &str, message: &str) -> kyc_rules::Violation {
+    kyc_rules::Violation {
+        field: field.to_owned(),
+        rule: rule.to_owned(),
+        message: message.to_owned(),
+    }
+}
+
+/// The name under which `object` gives a field that the API accepts under two names (`name`,
+/// or `alias`, another route's name for it): `alias` when it alone is present, else `name`.
+/// The flag says both are present, which the caller reports as a `duplicate` of `alias`.
+pub fn field_or_alias(
+    object: &serde_json::Map<String, serde_json::Value>,
+    name: &'static str,
+    alias: &'static str,
+) -> (&'static str, bool) {
+    match (object.contains_key(name), object.contains_key(alias)) {
+        (false, true) => (alias, false),
+        (has_name, has_alias) => (name, has_name && has_alias),
+    }
+}
+
 /// Parses a JSON body into a raw value; the rules crates then validate its shape.
 pub fn json_body(body: &[u8]) -> Result<serde_json::Value, ApiError> {
     if body.is_empty() {
@@ -161,4 +184,28 @@ pub fn page_meta(
         PageRequest::All => (1, u32::try_from(returned).unwrap_or(u32::MAX)),
     };
     serde_json::json!({ "total": total, "page": { "number": number, "size": size } })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::field_or_alias;
+
+    #[test]
+    fn a_field_given_under_its_alias_alone_is_read_there_and_both_names_are_a_duplicate() {
+        let fields = |v: serde_json::Value| v.as_object().cloned().unwrap_or_default();
+        let pick = |v| field_or_alias(&fields(v), "decision", "action");
+        assert_eq!(
+            pick(serde_json::json!({ "decision": "approve" })),
+            ("decision", false)
+        );
+        assert_eq!(
+            pick(serde_json::json!({ "action": "approve" })),
+            ("action", false)
+        );
+        assert_eq!(
+            pick(serde_json::json!({ "decision": 1, "action": 2 })),
+            ("decision", true)
+        );
+        assert_eq!(pick(serde_json::json!({})), ("decision", false));
+    }
 }

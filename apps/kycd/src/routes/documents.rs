@@ -41,7 +41,7 @@ use crate::{
     metrics::Metrics,
     presign::Side,
     reply::Reply,
-    routes::common::{BASE, json_body, path_id, retry_conflicts},
+    routes::common::{BASE, json_body, path_id, retry_conflicts, violation},
     state::{AppState, blocking, read},
     workflow::{self, CheckedImage, CheckedUpload, Unit, Uploaded},
 };
@@ -108,14 +108,6 @@ const JSON_ALIASES: [(&str, &str); 5] = [
     ("DocumentBack", "back"),
     ("documentBack", "back"),
 ];
-
-fn violation(field: &str, rule: &str, message: &str) -> Violation {
-    Violation {
-        field: field.to_owned(),
-        rule: rule.to_owned(),
-        message: message.to_owned(),
-    }
-}
 
 /// A `validation_failed` error listing `violations` sorted, as `kyc-rules` lists them.
 fn invalid(mut violations: Vec<Violation>) -> ApiError {

@@ -28,7 +28,7 @@ use crate::{
     idempotency,
     presign::Side,
     reply::{Reply, if_match},
-    routes::common::{BASE, json_body, page_meta, path_id},
+    routes::common::{BASE, field_or_alias, json_body, page_meta, path_id},
     state::{AppState, blocking, read},
     workflow::{self, Record, ReviewAction, ReviewerDecision, Unit},
 };
@@ -358,14 +358,10 @@ fn parse_decision(body: &Value, settings: &ReviewSettings) -> Result<ReviewerDec
         }
     };
     // `action` is the simulate route's name for the same thing.
-    let decision = if object.contains_key("action") && !object.contains_key("decision") {
-        "action"
-    } else {
-        if object.contains_key("action") {
-            violations.push(violation("action", "duplicate", "repeats decision"));
-        }
-        "decision"
-    };
+    let (decision, both) = field_or_alias(object, "decision", "action");
+    if both {
+        violations.push(violation("action", "duplicate", "repeats decision"));
+    }
     let action = match text(decision, &mut violations).as_deref() {
         Some("approve") => Some(ReviewAction::Approve),
         Some("reject") => Some(ReviewAction::Reject),

@@ -12,7 +12,7 @@ use crate::{
     error::ApiError,
     idempotency,
     reply::Reply,
-    routes::common::{json_body, path_id},
+    routes::common::{field_or_alias, json_body, path_id, violation},
     state::{AppState, blocking},
     workflow::{self, Simulation, Unit},
 };
@@ -23,14 +23,6 @@ type State = web::Data<AppState>;
 fn sandbox_mode(ctx: &GuardContext<'_>) -> bool {
     ctx.app_data::<web::Data<AppState>>()
         .is_some_and(|state| state.sandbox())
-}
-
-fn violation(field: &str, rule: &str, message: &str) -> Violation {
-    Violation {
-        field: field.to_owned(),
-        rule: rule.to_owned(),
-        message: message.to_owned(),
-    }
 }
 
 /// Parses `{"action": "approve" | "reject", "level"?: "L1" | "L2"}` (`decision` is accepted
@@ -48,14 +40,10 @@ fn parse_simulation(value: &serde_json::Value) -> Result<Simulation, ApiError> {
             violations.push(violation(&shown, "unknown_field", "is not a known field"));
         }
     }
-    let name = if object.contains_key("decision") && !object.contains_key("action") {
-        "decision"
-    } else {
-        if object.contains_key("decision") {
-            violations.push(violation("decision", "duplicate", "repeats action"));
-        }
-        "action"
-    };
+    let (name, both) = field_or_alias(object, "action", "decision");
+    if both {
+        violations.push(violation("decision", "duplicate", "repeats action"));
+    }
     let action = match object.get(name) {
         None | Some(serde_json::Value::Null) => {
             violations.push(violation(name, "required", "is required"));
