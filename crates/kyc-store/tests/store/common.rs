@@ -134,6 +134,15 @@ impl PgDatabase {
             }
             return None;
         };
+        // A local test server is reached without TLS unless the URL asks for it: OpenSSL's clean-up
+        // at exit (an `atexit` handler) races the threads of the servers a test binary leaves
+        // running, and crashed one run of the api tests (SIGSEGV in `OPENSSL_cleanup`).
+        let admin_url = if admin_url.contains("sslmode=") {
+            admin_url
+        } else {
+            let joint = if admin_url.contains('?') { '&' } else { '?' };
+            format!("{admin_url}{joint}sslmode=disable")
+        };
         let name = format!("kyc_{}", uuid::Uuid::new_v4().simple());
         let mut admin = PgConnection::establish(&admin_url).unwrap();
         diesel::sql_query(format!("CREATE DATABASE {name}"))
