@@ -266,11 +266,17 @@ impl PgDatabase {
         diesel::sql_query(format!("CREATE DATABASE {name}"))
             .execute(&mut admin)
             .unwrap();
-        let base = admin_url.split('?').next().unwrap();
+        // The same server and parameters (`?sslmode=...`), another database.
+        let (base, params) = admin_url.split_once('?').unwrap_or((admin_url, ""));
         let (server, _) = base.rsplit_once('/').unwrap();
+        let params = if params.is_empty() {
+            String::new()
+        } else {
+            format!("?{params}")
+        };
         Self {
             admin_url: admin_url.to_owned(),
-            url: format!("{server}/{name}"),
+            url: format!("{server}/{name}{params}"),
             name,
         }
     }

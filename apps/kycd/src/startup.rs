@@ -22,7 +22,7 @@ use crate::{
     presign::Presigner,
     ratelimit::KeyRateLimiter,
     routes,
-    state::{AppState, ReadPool},
+    state::{AppState, PersonReads, ReadPool},
 };
 
 /// Why the server could not start. Texts never include key material or database passwords.
@@ -196,10 +196,13 @@ impl Application {
         });
         // SQLite reads are CPU work on a local file: a thread per core keeps them flowing
         // without waking sleeping threads. PostgreSQL reads wait on the network: a thread per
-        // pooled connection.
-        let read_threads = match db.backend() {
-            kyc_store::Backend::Sqlite => workers,
-            kyc_store::Backend::Postgres => db.max_connections() as usize,
+        // pooled connection. Reads of one identity coalesce (`state::find_person`). On PostgreSQL one batch at a
+        // time, which gathers the most reads per round trip: at 64 connections 0.45-0.68x
+        // hello-world with one, 0.43-0.54x with two (docs/performance.md); on SQLite, where
+        // there is no round trip to share, as many as there are read threads.
+        let (read_threads, person_read_jobs) = match db.backend() {
+            kyc_store::Backend::Sqlite => (workers, workers),
+            kyc_store::Backend::Postgres => (db.max_connections() as usize, 1),
         };
         let state = web::Data::new(AppState {
             db,
@@ -216,6 +219,7 @@ impl Application {
             image_slots: Arc::new(tokio::sync::Semaphore::new(workers.max(1))),
             public_url: public_url.trim_end_matches('/').to_owned(),
             reads: ReadPool::new(read_threads)?,
+            person_reads: PersonReads::new(person_read_jobs),
         });
         let metrics = web::Data::new(Metrics::default());
         let review_settings = web::Data::new(

@@ -9,10 +9,11 @@ use std::{
 };
 
 use actix_web::web;
+use kyc_model::{PersonalIdentity, PersonalIdentityId, TenantId};
 use kyc_store::Db;
 use kyc_tiers::{Policy, Verifier};
 use time::{Date, OffsetDateTime};
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, oneshot};
 
 use crate::{cli::Mode, error::ApiError, presign::Presigner, ratelimit::KeyRateLimiter};
 
@@ -33,6 +34,8 @@ pub struct AppState {
     pub public_url: String,
     /// Threads for store reads (see [`read`]).
     pub reads: ReadPool,
+    /// Reads of one personal identity, coalesced (see [`find_person`]).
+    pub person_reads: PersonReads,
 }
 
 impl AppState {
@@ -157,16 +160,143 @@ impl ReadPool {
         F: FnOnce() -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
-        let (done, result) = tokio::sync::oneshot::channel();
-        self.queue
-            .send(Box::new(move || {
-                let _ = done.send(f());
-            }))
-            .map_err(|_| ApiError::internal("read pool stopped"))?;
+        let (done, result) = oneshot::channel();
+        self.spawn(move || {
+            let _ = done.send(f());
+        })?;
         // A job that panicked drops `done` unsent.
         result
             .await
             .map_err(|_| ApiError::internal("read task panicked"))?
+    }
+
+    /// Queues `job` for one of the pool's threads.
+    fn spawn(&self, job: impl FnOnce() + Send + 'static) -> Result<(), ApiError> {
+        self.queue
+            .send(Box::new(job))
+            .map_err(|_| ApiError::internal("read pool stopped"))
+    }
+}
+
+/// A live personal identity of `tenant` (`GET /personal-identities/{id}`), read together with
+/// the other such reads waiting at the time (`personal::find_each`: one statement for them all
+/// on PostgreSQL).
+///
+/// Each read of one identity was a synchronous round trip to PostgreSQL, and under load the
+/// round trips, not the statements, took the time: switching threads on both sides, on the two
+/// cores the database shares with the server (docs/performance.md). The reads queue here, and
+/// at most [`PersonReads::new`]'s `jobs` jobs on the [`ReadPool`] take them, up to
+/// [`PersonReads::BATCH`] at a time, until none is left. A read that finds fewer jobs running
+/// starts one, so a lone read waits for nothing; under load the reads that arrive during one
+/// batch's round trip go in the next.
+pub async fn find_person(
+    state: &web::Data<AppState>,
+    tenant: TenantId,
+    id: PersonalIdentityId,
+) -> Result<PersonalIdentity, ApiError> {
+    let reads = &state.person_reads;
+    let (done, result) = oneshot::channel();
+    if reads.queue((tenant, id), done) {
+        let st = web::Data::clone(state);
+        if let Err(err) = state.reads.spawn(move || st.person_reads.drain(&st.db)) {
+            reads.lock().running -= 1;
+            return Err(err);
+        }
+    }
+    // A batch that panicked drops `done` unsent.
+    result
+        .await
+        .map_err(|_| ApiError::internal("read task panicked"))?
+}
+
+/// The queue of [`find_person`].
+#[derive(Debug)]
+pub struct PersonReads {
+    state: Mutex<Waiting>,
+    jobs: usize,
+}
+
+type PersonLookup = (TenantId, PersonalIdentityId);
+type PersonReply = oneshot::Sender<Result<PersonalIdentity, ApiError>>;
+
+#[derive(Debug, Default)]
+struct Waiting {
+    lookups: Vec<(PersonLookup, PersonReply)>,
+    /// Jobs on the read pool taking lookups.
+    running: usize,
+}
+
+impl PersonReads {
+    /// Lookups per statement at most.
+    const BATCH: usize = 64;
+
+    /// At most `jobs` jobs take lookups at once (at least one).
+    pub fn new(jobs: usize) -> Self {
+        Self {
+            state: Mutex::default(),
+            jobs: jobs.max(1),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Waiting> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Queues a lookup; `true` when the caller is to start a job taking them.
+    fn queue(&self, lookup: PersonLookup, reply: PersonReply) -> bool {
+        let mut waiting = self.lock();
+        waiting.lookups.push((lookup, reply));
+        let start = waiting.running < self.jobs;
+        if start {
+            waiting.running += 1;
+        }
+        start
+    }
+
+    /// Takes the queued lookups, a batch at a time, until none is left.
+    fn drain(&self, db: &Db) {
+        // Gives the job's place back if a batch panics; its requests fail by their dropped
+        // senders, and the lookups still queued wait for the next read's job.
+        struct Running<'a>(&'a PersonReads);
+        impl Drop for Running<'_> {
+            fn drop(&mut self) {
+                self.0.lock().running -= 1;
+            }
+        }
+        let running = Running(self);
+        loop {
+            let batch: Vec<_> = {
+                let mut waiting = self.lock();
+                if waiting.lookups.is_empty() {
+                    // Under the lock, so that a lookup queued after it starts a job of its own.
+                    waiting.running -= 1;
+                    std::mem::forget(running);
+                    return;
+                }
+                let n = waiting.lookups.len().min(Self::BATCH);
+                waiting.lookups.drain(..n).collect()
+            };
+            let (lookups, replies): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
+            match db.run(|conn| kyc_store::personal::find_each(conn, db.keys(), &lookups)) {
+                Ok(found) => {
+                    for (reply, identity) in replies.into_iter().zip(found) {
+                        let _ = reply.send(identity.map_err(ApiError::from));
+                    }
+                }
+                Err(err) => {
+                    // The statement failed for every lookup: the pool's timeout or a database
+                    // error (the cause, ids only, goes to each request's log line).
+                    let err = ApiError::from(err);
+                    for reply in replies {
+                        let _ = reply.send(Err(match &err {
+                            ApiError::Unavailable => ApiError::Unavailable,
+                            ApiError::Internal(cause) => ApiError::internal(cause),
+                            other => ApiError::internal(other),
+                        }));
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -199,5 +329,60 @@ mod tests {
         for name in futures_util::future::join_all(many).await {
             assert_eq!(name.unwrap(), "kycd-read-0");
         }
+    }
+
+    fn lookup() -> PersonLookup {
+        (TenantId::random(), PersonalIdentityId::random())
+    }
+
+    #[test]
+    fn a_lookup_starts_a_job_only_while_fewer_than_the_jobs_run() {
+        let reads = PersonReads::new(2);
+        assert!(reads.queue(lookup(), oneshot::channel().0));
+        assert!(reads.queue(lookup(), oneshot::channel().0));
+        assert!(!reads.queue(lookup(), oneshot::channel().0));
+        assert_eq!(reads.lock().lookups.len(), 3);
+        assert_eq!(reads.lock().running, 2);
+    }
+
+    #[test]
+    fn a_job_answers_every_queued_lookup_and_gives_its_place_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("kycd.db").display());
+        let keys = kyc_store::Keyring::from_master_key("k1", &[7; 32]).unwrap();
+        let db = Db::open(&url, keys).unwrap();
+        let reads = PersonReads::new(1);
+        // More than a batch: the job takes them all, a batch at a time.
+        let mut answers = Vec::new();
+        for _ in 0..PersonReads::BATCH + 3 {
+            let (reply, answer) = oneshot::channel();
+            reads.queue(lookup(), reply);
+            answers.push(answer);
+        }
+        reads.drain(&db);
+        for mut answer in answers {
+            let err = answer.try_recv().unwrap().unwrap_err();
+            assert_eq!(err.code(), "identity_not_found");
+        }
+        assert_eq!(reads.lock().running, 0);
+        assert!(reads.lock().lookups.is_empty());
+
+        // A failed statement fails every lookup of its batch, and the job's place is free again.
+        db.run(|conn| {
+            diesel::connection::SimpleConnection::batch_execute(
+                conn,
+                "ALTER TABLE personal_identities RENAME TO gone",
+            )
+            .map_err(kyc_store::StoreError::from)
+        })
+        .unwrap();
+        let (reply, mut answer) = oneshot::channel();
+        assert!(reads.queue(lookup(), reply));
+        reads.drain(&db);
+        assert!(matches!(
+            answer.try_recv().unwrap(),
+            Err(ApiError::Internal(_))
+        ));
+        assert_eq!(reads.lock().running, 0);
     }
 }

@@ -150,4 +150,52 @@ both_backends! {
         assert_eq!(ids.len(), 30);
         assert_eq!(app.count_people(&key).await, 30);
     }
+
+    /// Concurrent reads of identities go to the database together (one statement for many on
+    /// PostgreSQL): each read still gets its own identity, and a 404 for an identity of another
+    /// tenant, an erased one or none.
+    async fn concurrent_reads_each_get_their_own_answer(app) {
+        let (_, acme) = app.tenant_with_key("acme");
+        let (_, globex) = app.tenant_with_key("globex");
+        let mut people = Vec::new();
+        for key in [&acme, &globex, &acme, &globex] {
+            let person = app.new_person(key, &person_body(&unique_email())).await;
+            people.push((key.clone(), person["id"].as_str().unwrap().to_owned(), person["email"].clone()));
+        }
+        let erased = app.new_person(&acme, &person_body(&unique_email())).await;
+        let erased = erased["id"].as_str().unwrap().to_owned();
+        app.delete_person(&acme, &erased).await.assert_status(204);
+
+        let app = Arc::new(app);
+        let mut set = JoinSet::new();
+        for round in 0..15 {
+            for (n, (key, id, email)) in people.iter().enumerate() {
+                // Every person read by its own tenant, and by the other one.
+                let other = if *key == acme { globex.clone() } else { acme.clone() };
+                let (own, foreign) = (key.clone(), other);
+                let (app, id, email) = (app.clone(), id.clone(), email.clone());
+                set.spawn(async move {
+                    let read = if (round + n) % 2 == 0 { app.get_person(&own, &id).await } else { app.get_person(&foreign, &id).await };
+                    ((round + n) % 2 == 0, id, email, read)
+                });
+            }
+            let (app, acme, erased) = (app.clone(), acme.clone(), erased.clone());
+            set.spawn(async move {
+                let missing = "7d0c2b1e-5d3a-4c1e-9f0a-2b7e6c4d8a91".to_owned();
+                let (id, read) = if round % 2 == 0 { (erased.clone(), app.get_person(&acme, &erased).await) } else { (missing.clone(), app.get_person(&acme, &missing).await) };
+                (false, id, serde_json::Value::Null, read)
+            });
+        }
+        let reads = set.join_all().await;
+        assert_eq!(reads.len(), 15 * 5);
+        for (own, id, email, read) in reads {
+            if own {
+                read.assert_status(200);
+                assert_eq!(read.json["id"].as_str(), Some(id.as_str()));
+                assert_eq!(read.json["email"], email);
+            } else {
+                read.assert_error(404, "identity_not_found");
+            }
+        }
+    }
 }

@@ -19,7 +19,7 @@ use crate::{
         BASE, PageBody, json_body, list_query, no_fields, page_meta, page_request, path_id,
         retry_conflicts,
     },
-    state::{AppState, blocking, read, write_owned},
+    state::{AppState, blocking, find_person, read, write_owned},
     workflow::{self, Record, Unit},
 };
 
@@ -114,14 +114,7 @@ pub async fn get_person(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id: PersonalIdentityId = path_id(&id, "id")?;
-    let tenant = caller.tenant;
-    let st = state.clone();
-    let identity = read(&state, move || {
-        Ok(st
-            .db
-            .run(|conn| personal::find(conn, st.db.keys(), tenant, id))?)
-    })
-    .await?;
+    let identity = find_person(&state, caller.tenant, id).await?;
     Ok(Reply::ok(&PersonalIdentityDto::from(&identity))
         .etag(identity.version)
         .into_response())

@@ -207,6 +207,35 @@ both_backends! {
         assert!(db.write(|c| personal::update_kyc(c, other, a.id, 1, &k)).unwrap_err().is_not_found());
     }
 
+    /// `find_each` answers each lookup as `find` would, in order: one statement for all of them
+    /// on PostgreSQL, where a lookup of another tenant's, an erased or a missing identity, or
+    /// one asked twice, must still get its own answer.
+    fn find_each_answers_every_lookup_as_find_does(db) {
+        let t = tenant(db, "acme");
+        let other = tenant(db, "globex");
+        let a = identity(db, t, person(1));
+        let b = identity(db, other, person(2));
+        let gone = identity(db, t, person(3));
+        db.write(|c| kyc_store::erasure::erase_personal_identity(c, t, gone.id, kyc_model::Actor::System, None)).unwrap();
+        let missing = PersonalIdentityId::random();
+        let lookups = [(t, a.id), (t, b.id), (other, b.id), (t, gone.id), (t, missing), (t, a.id), (other, a.id)];
+        let found = db.run(|c| personal::find_each(c, db.keys(), &lookups)).unwrap();
+        assert_eq!(found.len(), lookups.len());
+        for ((tenant, id), answer) in lookups.iter().zip(found) {
+            match db.run(|c| personal::find(c, db.keys(), *tenant, *id)) {
+                Ok(identity) => assert_eq!(answer.unwrap(), identity),
+                Err(err) => {
+                    assert!(err.is_not_found());
+                    assert!(answer.unwrap_err().is_not_found());
+                }
+            }
+        }
+        let hits = db.run(|c| personal::find_each(c, db.keys(), &lookups)).unwrap();
+        let hits: Vec<_> = hits.into_iter().filter_map(Result::ok).map(|p| p.id).collect();
+        assert_eq!(hits, vec![a.id, b.id, a.id]);
+        assert!(db.run(|c| personal::find_each(c, db.keys(), &[])).unwrap().is_empty());
+    }
+
     /// A stored phone number is read back by its form (E.164) alone: whether it is possible for
     /// its country is an input rule of numbering metadata that changes between releases.
     fn a_stored_phone_is_read_by_its_form(db) {
