@@ -24,7 +24,9 @@
 //!
 //! With `--postgres URL` (a URL naming an existing database, used to create and drop another),
 //! kycd runs on a fresh PostgreSQL database, and the raw baseline is one row per transaction on
-//! that database, from one connection.
+//! that database, from one connection. Both connect with the URL's parameters: on loopback,
+//! `?sslmode=disable` keeps OpenSSL out of the figures (libpq's default, `prefer`, uses TLS
+//! whenever the server offers it).
 
 #![expect(
     clippy::unwrap_used,
