@@ -185,28 +185,38 @@ impl ReadPool {
 /// Each read of one identity was a synchronous round trip to PostgreSQL, and under load the
 /// round trips, not the statements, took the time: switching threads on both sides, on the two
 /// cores the database shares with the server (docs/performance.md). The reads queue here, and
-/// at most [`PersonReads::new`]'s `jobs` jobs on the [`ReadPool`] take them, up to
-/// [`PersonReads::BATCH`] at a time, until none is left. A read that finds fewer jobs running
-/// starts one, so a lone read waits for nothing; under load the reads that arrive during one
-/// batch's round trip go in the next.
+/// jobs on the [`ReadPool`], at most [`PersonReads::new`]'s `jobs` at once, answer them up to
+/// [`PersonReads::BATCH`] at a time. A read that finds fewer jobs running starts one, so a
+/// lone read waits for nothing; under load the reads that arrive during one batch's round trip
+/// go in the next.
 pub async fn find_person(
     state: &web::Data<AppState>,
     tenant: TenantId,
     id: PersonalIdentityId,
 ) -> Result<PersonalIdentity, ApiError> {
-    let reads = &state.person_reads;
     let (done, result) = oneshot::channel();
-    if reads.queue((tenant, id), done) {
-        let st = web::Data::clone(state);
-        if let Err(err) = state.reads.spawn(move || st.person_reads.drain(&st.db)) {
-            reads.lock().running -= 1;
-            return Err(err);
-        }
+    if state.person_reads.queue((tenant, id), done)
+        && let Err(err) = answer_person_reads(state)
+    {
+        state.person_reads.lock().running -= 1;
+        return Err(err);
     }
     // A batch that panicked drops `done` unsent.
     result
         .await
         .map_err(|_| ApiError::internal("read task panicked"))?
+}
+
+/// Queues a job on the read pool answering a batch of [`find_person`]'s lookups. While lookups
+/// are left, each job queues its successor behind the reads queued meanwhile, so a stream of
+/// gets keeps no read thread from the other reads.
+fn answer_person_reads(state: &web::Data<AppState>) -> Result<(), ApiError> {
+    let st = web::Data::clone(state);
+    state.reads.spawn(move || {
+        if st.person_reads.answer_batch(&st.db) && answer_person_reads(&st).is_err() {
+            st.person_reads.lock().running -= 1;
+        }
+    })
 }
 
 /// The queue of [`find_person`].
@@ -253,30 +263,25 @@ impl PersonReads {
         start
     }
 
-    /// Takes the queued lookups, a batch at a time, until none is left.
-    fn drain(&self, db: &Db) {
-        // Gives the job's place back if a batch panics; its requests fail by their dropped
+    /// Answers a batch of the queued lookups. `true` when lookups are left: the job's place is
+    /// then its successor's; else it is given back.
+    fn answer_batch(&self, db: &Db) -> bool {
+        // Gives the job's place back if the batch panics: its requests fail by their dropped
         // senders, and the lookups still queued wait for the next read's job.
-        struct Running<'a>(&'a PersonReads);
-        impl Drop for Running<'_> {
+        struct Place<'a>(&'a PersonReads);
+        impl Drop for Place<'_> {
             fn drop(&mut self) {
                 self.0.lock().running -= 1;
             }
         }
-        let running = Running(self);
-        loop {
-            let batch: Vec<_> = {
-                let mut waiting = self.lock();
-                if waiting.lookups.is_empty() {
-                    // Under the lock, so that a lookup queued after it starts a job of its own.
-                    waiting.running -= 1;
-                    std::mem::forget(running);
-                    return;
-                }
-                let n = waiting.lookups.len().min(Self::BATCH);
-                waiting.lookups.drain(..n).collect()
-            };
-            let (lookups, replies): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
+        let place = Place(self);
+        let batch: Vec<_> = {
+            let mut waiting = self.lock();
+            let n = waiting.lookups.len().min(Self::BATCH);
+            waiting.lookups.drain(..n).collect()
+        };
+        let (lookups, replies): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
+        if !lookups.is_empty() {
             match db.run(|conn| kyc_store::personal::find_each(conn, db.keys(), &lookups)) {
                 Ok(found) => {
                     for (reply, identity) in replies.into_iter().zip(found) {
@@ -297,6 +302,15 @@ impl PersonReads {
                 }
             }
         }
+        // Under the lock, so that a lookup queued after a last batch starts a job of its own.
+        let mut waiting = self.lock();
+        let more = !waiting.lookups.is_empty();
+        if !more {
+            waiting.running -= 1;
+        }
+        drop(waiting);
+        std::mem::forget(place);
+        more
     }
 }
 
@@ -352,14 +366,17 @@ mod tests {
         let keys = kyc_store::Keyring::from_master_key("k1", &[7; 32]).unwrap();
         let db = Db::open(&url, keys).unwrap();
         let reads = PersonReads::new(1);
-        // More than a batch: the job takes them all, a batch at a time.
+        // More than a batch.
         let mut answers = Vec::new();
         for _ in 0..PersonReads::BATCH + 3 {
             let (reply, answer) = oneshot::channel();
             reads.queue(lookup(), reply);
             answers.push(answer);
         }
-        reads.drain(&db);
+        // One batch, then the rest; a job would queue its successor in between.
+        assert!(reads.answer_batch(&db));
+        assert_eq!(reads.lock().running, 1);
+        assert!(!reads.answer_batch(&db));
         for mut answer in answers {
             let err = answer.try_recv().unwrap().unwrap_err();
             assert_eq!(err.code(), "identity_not_found");
@@ -378,7 +395,7 @@ mod tests {
         .unwrap();
         let (reply, mut answer) = oneshot::channel();
         assert!(reads.queue(lookup(), reply));
-        reads.drain(&db);
+        assert!(!reads.answer_batch(&db));
         assert!(matches!(
             answer.try_recv().unwrap(),
             Err(ApiError::Internal(_))

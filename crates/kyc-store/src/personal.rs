@@ -515,17 +515,8 @@ pub fn find_each(
             .collect();
         return Ok(lookups
             .iter()
-            .map(|(tenant, id)| {
-                // Cloned: two of the reads may be of one identity.
-                let row = rows
-                    .get(&id.to_string())
-                    .filter(|row| is_live_of(*tenant, &row.tenant_id, row.erased_at))
-                    .cloned()
-                    .ok_or(StoreError::NotFound {
-                        entity: "personal_identity",
-                    })?;
-                open(keys, row)
-            })
+            // Cloned: two of the lookups may be of one identity.
+            .map(|(tenant, id)| open_live(keys, *tenant, rows.get(&id.to_string()).cloned()))
             .collect());
     }
     Ok(lookups
@@ -558,6 +549,15 @@ fn live_by_key(
         DbConnection::Postgres(c) => query.select(PersonalRow::as_select()).get_result(c),
     }
     .optional()?;
+    open_live(keys, tenant, row)
+}
+
+/// `row` opened if it is a live identity of `tenant`, else `NotFound`.
+fn open_live(
+    keys: &Keyring,
+    tenant: TenantId,
+    row: Option<PersonalRow>,
+) -> Result<PersonalIdentity, StoreError> {
     let row = row
         .filter(|row| is_live_of(tenant, &row.tenant_id, row.erased_at))
         .ok_or(StoreError::NotFound {
