@@ -240,14 +240,15 @@ fn check_of(
     }
 }
 
-/// Stores a check of `identity` with its audit entry.
+/// Stores a check of `identity` with its audit entry. Every caller inserted the identity or
+/// read it locked in this transaction (`checks::insert_of`).
 fn record_check(
     conn: &mut Unit<'_>,
     identity: &PersonalIdentity,
     check: &KycCheck,
     actor: Actor,
 ) -> Result<(), ApiError> {
-    checks::insert(conn, identity.tenant_id, check)?;
+    checks::insert_of(conn, identity, check)?;
     audit_identity(
         conn,
         identity,

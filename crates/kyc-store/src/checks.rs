@@ -1,7 +1,7 @@
 //! KYC check results. Outcomes name rules, never values, so they are stored as plain JSON.
 
 use diesel::prelude::*;
-use kyc_model::{KycCheck, PersonalIdentityId, TenantId};
+use kyc_model::{KycCheck, PersonalIdentity, PersonalIdentityId, TenantId};
 
 use crate::{
     DbConnection, StoreError,
@@ -47,6 +47,31 @@ pub fn insert(
     check: &KycCheck,
 ) -> Result<(), StoreError> {
     crate::personal::require_live(conn, tenant, check.identity_id)?;
+    insert_row(conn, tenant, check)
+}
+
+/// Records a check of `identity`, which this transaction inserted or read locked
+/// (`personal::find_locked`), so it is a live identity of its tenant until the commit: no
+/// probe for it (a round trip of its own on PostgreSQL). `check` must be of `identity`.
+#[tracing::instrument(skip_all, fields(tenant = %identity.tenant_id, identity = %identity.id))]
+pub fn insert_of(
+    conn: &mut DbConnection,
+    identity: &PersonalIdentity,
+    check: &KycCheck,
+) -> Result<(), StoreError> {
+    if check.identity_id != identity.id {
+        return Err(StoreError::Internal {
+            reason: "a check recorded for another identity",
+        });
+    }
+    insert_row(conn, identity.tenant_id, check)
+}
+
+fn insert_row(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    check: &KycCheck,
+) -> Result<(), StoreError> {
     let row = CheckRow {
         id: check.id.to_string(),
         tenant_id: tenant.to_string(),

@@ -101,6 +101,14 @@ both_backends! {
         assert!(db.write(|c| checks::insert(c, other, &check(p.id, now, false))).unwrap_err().is_not_found());
         let nobody = kyc_model::PersonalIdentityId::random();
         assert!(db.write(|c| checks::insert(c, t, &check(nobody, now, false))).unwrap_err().is_not_found());
+        // For an identity the transaction holds: stored under the identity's tenant, and only
+        // a check of that identity.
+        let third = check(p.id, now + Duration::from_secs(60), false);
+        db.write(|c| checks::insert_of(c, &p, &third)).unwrap();
+        assert_eq!(db.run(|c| checks::list_for_identity(c, t, p.id)).unwrap()[0], third);
+        let q = identity(db, t, person(2));
+        assert!(matches!(db.write(|c| checks::insert_of(c, &q, &check(p.id, now, false))), Err(StoreError::Internal { .. })));
+        assert!(db.run(|c| checks::list_for_identity(c, t, q.id)).unwrap().is_empty());
         db.db.erase_personal_identity(t, p.id, Actor::System, None).unwrap();
         assert!(db.write(|c| checks::insert(c, t, &check(p.id, now, true))).unwrap_err().is_not_found(), "erased");
         assert!(db.run(|c| checks::list_for_identity(c, t, p.id)).unwrap().is_empty());
