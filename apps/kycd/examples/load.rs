@@ -269,13 +269,11 @@ impl PgDatabase {
             .execute(&mut admin)
             .unwrap();
         // The same server and parameters (`?sslmode=...`), another database.
-        let (base, params) = admin_url.split_once('?').unwrap_or((admin_url, ""));
-        let (server, _) = base.rsplit_once('/').unwrap();
-        let params = if params.is_empty() {
-            String::new()
-        } else {
-            format!("?{params}")
+        let (base, params) = match admin_url.split_once('?') {
+            Some((base, params)) => (base, format!("?{params}")),
+            None => (admin_url, String::new()),
         };
+        let (server, _) = base.rsplit_once('/').unwrap();
         Self {
             admin_url: admin_url.to_owned(),
             url: format!("{server}/{name}{params}"),

@@ -196,10 +196,10 @@ impl Application {
         });
         // SQLite reads are CPU work on a local file: a thread per core keeps them flowing
         // without waking sleeping threads. PostgreSQL reads wait on the network: a thread per
-        // pooled connection. Reads of one identity coalesce (`state::find_person`). On PostgreSQL one batch at a
-        // time, which gathers the most reads per round trip: at 64 connections 0.45-0.68x
-        // hello-world with one, 0.43-0.54x with two (docs/performance.md); on SQLite, where
-        // there is no round trip to share, as many as there are read threads.
+        // pooled connection. Reads of one identity coalesce (`state::find_person`): on
+        // PostgreSQL one batch at a time, which gathers the most reads per round trip (at 64
+        // connections 0.45-0.68x hello-world with one, 0.43-0.54x with two; see
+        // docs/performance.md); on SQLite, with no round trip to share, one per read thread.
         let (read_threads, person_read_jobs) = match db.backend() {
             kyc_store::Backend::Sqlite => (workers, workers),
             kyc_store::Backend::Postgres => (db.max_connections() as usize, 1),
