@@ -16,7 +16,7 @@ use serde_json::json;
 use crate::observe;
 
 /// Everything a request can fail with.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum ApiError {
     /// Field-level violations of the edge rules (SPEC §3).
     #[error("the request failed validation")]

@@ -293,11 +293,7 @@ impl PersonReads {
                     // error (the cause, ids only, goes to each request's log line).
                     let err = ApiError::from(err);
                     for reply in replies {
-                        let _ = reply.send(Err(match &err {
-                            ApiError::Unavailable => ApiError::Unavailable,
-                            ApiError::Internal(cause) => ApiError::internal(cause),
-                            other => ApiError::internal(other),
-                        }));
+                        let _ = reply.send(Err(err.clone()));
                     }
                 }
             }
