@@ -192,7 +192,8 @@ pub fn run_check(
 }
 
 /// Runs the configured verifier over `data` of the identity `id` (which need not be stored
-/// yet); reads only.
+/// yet), for a check the caller records in this transaction; reads only, but for the SSN's
+/// lock.
 fn verify(
     conn: &mut Unit<'_>,
     state: &AppState,
@@ -204,7 +205,9 @@ fn verify(
     Ok(check_of(state, id, data, duplicate_ssn))
 }
 
-/// Whether another identity of `tenant` holds the SSN of `data` (matched by keyed hash).
+/// Whether another identity of `tenant` holds the SSN of `data` (matched by keyed hash). The
+/// caller stores `data` or its check in this transaction, so the SSN is locked first
+/// (`personal::lock_ssn`): of two concurrent writes of one SSN, the second sees the first.
 fn has_duplicate_ssn(
     conn: &mut Unit<'_>,
     state: &AppState,
@@ -212,12 +215,12 @@ fn has_duplicate_ssn(
     id: PersonalIdentityId,
     data: &PersonalData,
 ) -> Result<bool, ApiError> {
-    Ok(match &data.ssn {
-        Some(ssn) => {
-            !personal::ssn_duplicates(conn, state.db.keys(), tenant, ssn, Some(id), 1)?.is_empty()
-        }
-        None => false,
-    })
+    let Some(ssn) = &data.ssn else {
+        return Ok(false);
+    };
+    let keys = state.db.keys();
+    personal::lock_ssn(conn, keys, tenant, ssn)?;
+    Ok(!personal::ssn_duplicates(conn, keys, tenant, ssn, Some(id), 1)?.is_empty())
 }
 
 /// The configured verifier's check of `data`, given whether its SSN is a duplicate.

@@ -193,20 +193,28 @@ pub(crate) fn checkpoint_truncate(conn: &mut DbConnection) -> Result<(), StoreEr
 /// Serializes, until the end of the transaction, the writes that give an identity of `tenant`
 /// the address `email`: persons and companies live in two tables, each with its own unique
 /// index, and the uniqueness across both is checked by a probe that two concurrent
-/// transactions could otherwise both pass. PostgreSQL: a transaction-scoped advisory lock on a
-/// hash of the pair (a collision only serializes two unrelated writes). SQLite: nothing, its
-/// writes are serial already.
+/// transactions could otherwise both pass.
 pub(crate) fn lock_email(
     conn: &mut DbConnection,
     tenant: &str,
     email: &str,
 ) -> Result<(), StoreError> {
+    lock_until_commit(conn, format!("kycd-email:{tenant}:{email}"))
+}
+
+/// Makes the transactions that lock `key` take turns until each ends. PostgreSQL: a
+/// transaction-scoped advisory lock on a hash of `key` (a collision only serializes two
+/// unrelated writes). SQLite: nothing, its writes are serial already. Keys of one kind share
+/// a prefix (`kycd-email:`, `kycd-ssn:`), so that kinds never lock each other but by collision.
+pub(crate) fn lock_until_commit(conn: &mut DbConnection, key: String) -> Result<(), StoreError> {
     match conn {
         #[cfg(feature = "sqlite")]
-        DbConnection::Sqlite(_) => Ok(()),
+        DbConnection::Sqlite(_) => {
+            let _ = key;
+            Ok(())
+        }
         #[cfg(feature = "postgres")]
         DbConnection::Postgres(c) => {
-            let key = format!("kycd-email:{tenant}:{email}");
             diesel::select(pg::advisory_xact_lock(pg::hashtextextended(key, 0))).execute(c)?;
             Ok(())
         }

@@ -640,9 +640,25 @@ pub fn find_by_email(
         .transpose()
 }
 
+/// Makes the writes of this transaction that check `ssn` for duplicates ([`ssn_duplicates`])
+/// and store it take turns with other transactions doing the same, until the transaction ends.
+/// Without it, two concurrent creates with one SSN could each look before the other's insert
+/// commits, and neither would be found a duplicate. PostgreSQL: an advisory lock on the SSN's
+/// blind index (never the digits); SQLite: nothing, its writes are serial already.
+pub fn lock_ssn(
+    conn: &mut DbConnection,
+    keys: &Keyring,
+    tenant: TenantId,
+    ssn: &Ssn,
+) -> Result<(), StoreError> {
+    let blind = hex::encode(keys.ssn_index(tenant, ssn));
+    crate::dialect::lock_until_commit(conn, format!("kycd-ssn:{blind}"))
+}
+
 /// Up to `limit` other live identities of `tenant` with the same SSN (through the blind
 /// index), oldest first: a KYC finding (`duplicate`), not an error. At most `limit` rows are
-/// read, so a check costs the same however many identities share one SSN.
+/// read, so a check costs the same however many identities share one SSN. A writer that will
+/// store the SSN takes [`lock_ssn`] first.
 pub fn ssn_duplicates(
     conn: &mut DbConnection,
     keys: &Keyring,

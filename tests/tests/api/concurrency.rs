@@ -151,6 +151,29 @@ both_backends! {
         assert_eq!(app.count_people(&key).await, 30);
     }
 
+    /// SPEC §4: of concurrent creates with one SSN, only the first to commit is not a
+    /// duplicate; none may miss another because both looked before either committed.
+    async fn concurrent_creates_with_one_ssn_find_each_other(app) {
+        const CREATES: usize = 12;
+        let (_, key) = app.tenant_with_key("acme");
+        let ssn = valid_ssn();
+        let app = Arc::new(app);
+        let mut set = JoinSet::new();
+        for _ in 0..CREATES {
+            let (app, key, ssn) = (app.clone(), key.clone(), ssn.clone());
+            set.spawn(async move { app.create_person(&key, &full_person_body(&unique_email(), &ssn)).await });
+        }
+        let mut review = Vec::new();
+        for res in set.join_all().await {
+            res.assert_status(201);
+            review.push(res.json["personalIdentity"]["reviewStatus"].as_str().unwrap().to_owned());
+        }
+        review.sort();
+        let mut expected = vec!["pending".to_owned(); CREATES - 1];
+        expected.insert(0, "none".to_owned());
+        assert_eq!(review, expected);
+    }
+
     /// Concurrent reads of identities go to the database together (one statement for many on
     /// PostgreSQL): each read still gets its own identity, and a 404 for an identity of another
     /// tenant, an erased one or none.
