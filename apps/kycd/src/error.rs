@@ -118,6 +118,42 @@ impl ApiError {
         }
     }
 
+    /// Whether this is the service's answer to the request itself (it was malformed, or
+    /// conflicted with the data), which a retry of the same request would get again: what an
+    /// `Idempotency-Key` replays. Not: a failure of the service (`5xx`), nor a refusal of the
+    /// caller rather than the request (auth, rate limit), which a retry may well get past.
+    pub const fn is_refusal(&self) -> bool {
+        match self {
+            Self::Validation(_)
+            | Self::InvalidJson(_)
+            | Self::NotFound { .. }
+            | Self::Conflict { .. }
+            | Self::Unprocessable { .. }
+            | Self::VersionConflict
+            | Self::UnsupportedFileType
+            | Self::PayloadTooLarge(_) => true,
+            Self::Unauthorized
+            | Self::Forbidden
+            | Self::MethodNotAllowed { .. }
+            | Self::RateLimited { .. }
+            | Self::Unavailable
+            | Self::Internal(_) => false,
+        }
+    }
+
+    /// The response body, in the spec's shape, with the id of the request being served.
+    pub fn body(&self) -> serde_json::Value {
+        let mut body = json!({
+            "code": self.code(),
+            "message": self.message(),
+            "requestId": observe::request_id(),
+        });
+        if let (Some(details), Some(obj)) = (self.details(), body.as_object_mut()) {
+            obj.insert("details".to_owned(), details.clone());
+        }
+        json!({ "error": body })
+    }
+
     fn details(&self) -> Option<&serde_json::Value> {
         match self {
             Self::Validation(details) => Some(details),
@@ -150,14 +186,6 @@ impl ResponseError for ApiError {
         if let Self::Internal(cause) = self {
             tracing::error!(error.cause = %cause, "request failed");
         }
-        let mut body = json!({
-            "code": self.code(),
-            "message": self.message(),
-            "requestId": observe::request_id(),
-        });
-        if let (Some(details), Some(obj)) = (self.details(), body.as_object_mut()) {
-            obj.insert("details".to_owned(), details.clone());
-        }
         let mut response = HttpResponse::build(self.status_code());
         match self {
             Self::RateLimited { retry_after_secs } => {
@@ -168,7 +196,7 @@ impl ResponseError for ApiError {
             }
             _ => {}
         }
-        response.json(json!({ "error": body }))
+        response.json(self.body())
     }
 }
 

@@ -1,12 +1,14 @@
 //! `Idempotency-Key` on POST and PUT (SPEC §6): the first request with a key runs and its
-//! successful response is stored (encrypted) for 24 hours; a retry with the same key and the
-//! same request replays it; the same key with another request is `422 idempotency_key_reused`.
-//! Concurrent requests with one key run once: the others wait for the first and replay it.
-//! Failed requests are not stored, so a retry runs again.
+//! response is stored (encrypted) for 24 hours; a retry with the same key and the same request
+//! replays it; the same key with another request is `422 idempotency_key_reused`. Concurrent
+//! requests with one key run once: the others wait for the first and replay it. A refusal of
+//! the request (`ApiError::is_refusal`: it was malformed, or conflicted with the data) is a
+//! response like any other and is replayed too, with the retry's own `requestId`; a failure of
+//! the service (`5xx`) frees the key, so that a retry runs again.
 
 use std::time::Duration;
 
-use actix_web::{HttpRequest, HttpResponse, http::StatusCode};
+use actix_web::{HttpRequest, HttpResponse, ResponseError as _, http::StatusCode};
 use kyc_store::idempotency::{self, Begin, StoredResponse};
 use sha2::{Digest, Sha256};
 
@@ -55,13 +57,32 @@ fn request_hash(req: &HttpRequest, body: &[u8]) -> Vec<u8> {
 }
 
 fn replay(stored: StoredResponse) -> HttpResponse {
+    let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
+    let body = if status.is_client_error() {
+        with_own_request_id(stored.body)
+    } else {
+        stored.body
+    };
     Reply {
-        status: StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK),
-        body: stored.body,
+        status,
+        body,
         headers: stored.headers,
     }
     .header(REPLAYED, "true".to_owned())
     .into_response()
+}
+
+/// A stored error body with the `requestId` of the request replaying it, so that the body's id
+/// is the `x-request-id` of the response carrying it, as on every other error.
+fn with_own_request_id(body: Vec<u8>) -> Vec<u8> {
+    let Ok(mut json) = serde_json::from_slice::<serde_json::Value>(&body) else {
+        return body;
+    };
+    match json.pointer_mut("/error/requestId") {
+        Some(id) => *id = serde_json::Value::String(crate::observe::request_id()),
+        None => return body,
+    }
+    serde_json::to_vec(&json).unwrap_or(body)
 }
 
 /// Runs `work` at most once per idempotency key (when the request has one).
@@ -110,34 +131,37 @@ where
         }
     }
     let outcome = work().await;
-    let db = state.db.clone();
-    match outcome {
-        Ok(reply) => {
-            let stored = StoredResponse {
+    let (stored, resource) = match &outcome {
+        Ok(reply) => (
+            StoredResponse {
                 status: reply.status.as_u16(),
                 headers: reply.headers.clone(),
                 body: reply.body.clone(),
-            };
-            let resource = resource_id(&reply);
-            blocking(move || {
-                Ok(db.write(|conn| {
-                    idempotency::complete(
-                        conn,
-                        db.keys(),
-                        tenant,
-                        &key,
-                        &stored,
-                        resource.as_deref(),
-                    )
-                })?)
-            })
-            .await?;
-            Ok(reply.into_response())
-        }
-        Err(err) => {
+            },
+            resource_id(reply),
+        ),
+        Err(err) if err.is_refusal() => (
+            StoredResponse {
+                status: err.status_code().as_u16(),
+                headers: Vec::new(),
+                // A JSON value always serializes.
+                body: serde_json::to_vec(&err.body()).unwrap_or_default(),
+            },
+            None,
+        ),
+        Err(_) => {
+            let db = state.db.clone();
             blocking(move || Ok(db.write(|conn| idempotency::abandon(conn, tenant, &key))?))
                 .await?;
-            Err(err)
+            return outcome.map(Reply::into_response);
         }
-    }
+    };
+    let db = state.db.clone();
+    blocking(move || {
+        Ok(db.write(|conn| {
+            idempotency::complete(conn, db.keys(), tenant, &key, &stored, resource.as_deref())
+        })?)
+    })
+    .await?;
+    outcome.map(Reply::into_response)
 }

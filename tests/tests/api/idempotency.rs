@@ -44,18 +44,34 @@ both_backends! {
         assert_ne!(elsewhere.json["id"], first.json["id"]);
     }
 
-    async fn failed_requests_are_not_replayed(app) {
+    /// A refusal is the first response too: replayed (with the retry's own request id), and
+    /// the key stays bound to its request.
+    async fn refused_requests_are_replayed(app) {
         let (_, key) = app.tenant_with_key("acme");
         let mut bad = person_body(&unique_email());
         bad["phone"] = Value::from("12");
         let first = post_with_key(&app, &key, "k-400", &bad).await;
         assert_eq!(first.violations(), vec![("phone".to_owned(), "e164".to_owned())]);
+        assert_eq!(first.header("idempotent-replayed"), None);
         let again = post_with_key(&app, &key, "k-400", &bad).await;
-        again.violations();
-        assert_eq!(again.header("idempotent-replayed"), None);
-        // The failure was not stored, so the key is free for the corrected request.
+        assert_eq!(again.violations(), first.violations());
+        assert_eq!(again.header("idempotent-replayed"), Some("true"));
+        assert_ne!(again.request_id(), first.request_id());
+        assert_eq!(again.json["error"]["requestId"].as_str(), Some(again.request_id()));
+        // The corrected request needs a key of its own.
         let fixed = post_with_key(&app, &key, "k-400", &person_body(&unique_email())).await;
-        fixed.assert_status(201);
+        fixed.assert_error(422, "idempotency_key_reused");
+        post_with_key(&app, &key, "k-fixed", &person_body(&unique_email())).await.assert_status(201);
+        assert_eq!(app.count_people(&key).await, 1);
+
+        // A conflict with the data is replayed even once the data changed.
+        let taken = person_body(&unique_email());
+        let holder = app.new_person(&key, &taken).await;
+        post_with_key(&app, &key, "k-409", &taken).await.assert_error(409, "email_already_in_use");
+        app.delete_person(&key, holder["id"].as_str().unwrap()).await.assert_status(204);
+        let replayed = post_with_key(&app, &key, "k-409", &taken).await;
+        replayed.assert_error(409, "email_already_in_use");
+        assert_eq!(replayed.header("idempotent-replayed"), Some("true"));
         assert_eq!(app.count_people(&key).await, 1);
     }
 
