@@ -46,16 +46,17 @@ impl Reply {
         self.header("etag", etag(version))
     }
 
-    /// The HTTP response. A `200` without a version `ETag` (lists, containers, KYC views,
-    /// configuration) gets a weak one derived from its body (SPEC §6: responses carry `ETag`),
-    /// so a client can tell a changed answer from an unchanged one.
+    /// The HTTP response. A success with a body but no version `ETag` (lists, containers, KYC
+    /// views, documents, configuration) gets a weak one derived from its body (SPEC §6:
+    /// responses carry `ETag`), so a client can tell a changed answer from an unchanged one.
     pub fn into_response(self) -> HttpResponse {
         let mut response = HttpResponse::build(self.status);
         response.content_type("application/json");
         for (name, value) in &self.headers {
             response.insert_header((name.as_str(), value.as_str()));
         }
-        if self.status == StatusCode::OK && !self.headers.iter().any(|(n, _)| n == "etag") {
+        let has_body = self.status.is_success() && self.status != StatusCode::NO_CONTENT;
+        if has_body && !self.headers.iter().any(|(n, _)| n == "etag") {
             response.insert_header(("etag", content_etag(&self.body)));
         }
         response.body(self.body)
@@ -133,7 +134,8 @@ mod tests {
         );
         assert_eq!(a, tag(&serde_json::json!({"data": [1]})));
         assert_ne!(a, tag(&serde_json::json!({"data": [2]})));
-        // A versioned resource keeps its version tag; other statuses get none.
+        // A versioned resource keeps its version tag; a created one without a version gets a
+        // content tag too; an error gets none.
         assert_eq!(
             Reply::ok(&1)
                 .etag(3)
@@ -145,6 +147,13 @@ mod tests {
         );
         assert!(
             Reply::created(&1, "/x".into())
+                .into_response()
+                .headers()
+                .get("etag")
+                .is_some_and(|t| t.as_bytes().starts_with(b"W/\"h-"))
+        );
+        assert!(
+            Reply::json(StatusCode::NOT_FOUND, &1)
                 .into_response()
                 .headers()
                 .get("etag")

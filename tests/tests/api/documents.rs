@@ -37,6 +37,7 @@ both_backends! {
         let id = l1_person(&app, &key).await;
         let res = app.upload_document_json(&key, &id, &passport(document_png())).await;
         res.assert_status(201);
+        assert!(res.header("etag").is_some_and(|t| t.starts_with("W/\"h-")), "no ETag on the upload's answer");
         let doc = res.json.clone();
         let doc_id = doc["id"].as_str().unwrap();
         assert_eq!(doc["type"], "passport");
