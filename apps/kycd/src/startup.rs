@@ -11,7 +11,7 @@ use actix_web::{App, HttpServer, dev::Server, middleware::ErrorHandlers, web};
 use base64::{Engine, engine::general_purpose::STANDARD};
 use hmac::{Hmac, Mac, digest::KeyInit};
 use kyc_model::Role;
-use kyc_store::{DataKey, Db, Keyring, api_keys, tenants};
+use kyc_store::{Db, Keyring, api_keys, tenants};
 use kyc_tiers::{BuiltinVerifier, Policy, SandboxVerifier, Verifier};
 use sha2::Sha256;
 
@@ -131,7 +131,7 @@ pub fn open_store(global: &GlobalArgs) -> Result<(Db, [u8; 32]), StartError> {
             continue;
         }
         let (old_id, old_key) = decode_key(old)?;
-        keys = keys.with_previous(DataKey::derive(&old_id, &old_key)?);
+        keys = keys.with_previous_master(&old_id, &old_key)?;
     }
     let url = database_url(global);
     if url.starts_with("sqlite://") {

@@ -9,8 +9,10 @@
 //! does not open.
 //!
 //! SSN duplicates are found through a blind index: HMAC-SHA256 under a separate key, over the
-//! tenant id and the nine digits. The blind-index key must outlive data-key rotations (or every
-//! index must be recomputed), which is why it is configured separately.
+//! tenant id and the nine digits. Writes index under the current blind-index key; lookups match
+//! the indexes under every key of the keyring, so a rotation that changes the blind-index key
+//! (a new master secret, [`Keyring::with_previous_master`]) keeps finding the rows indexed
+//! before it, and [`crate::rotation::reseal_batch`] re-indexes them under the current key.
 
 use std::fmt;
 
@@ -76,12 +78,39 @@ impl fmt::Debug for DataKey {
 }
 
 /// The keys the store encrypts and indexes with: the current data key (all new ciphertexts),
-/// older data keys (still readable), and the blind-index key.
+/// older data keys (still readable), the current blind-index key (all new indexes) and older
+/// blind-index keys (still matched).
 #[derive(Clone)]
 pub struct Keyring {
     current: DataKey,
     previous: Vec<DataKey>,
-    blind_index: HmacSha256,
+    blind_index: BlindIndexKey,
+    /// Older blind-index keys, each once and none equal to the current one.
+    previous_blind_indexes: Vec<BlindIndexKey>,
+}
+
+#[derive(Clone)]
+struct BlindIndexKey {
+    key: [u8; 32],
+    mac: HmacSha256,
+}
+
+impl BlindIndexKey {
+    fn new(key: [u8; 32]) -> Self {
+        Self {
+            key,
+            mac: hmac_for(&key),
+        }
+    }
+
+    fn ssn_index(&self, tenant: TenantId, ssn: &Ssn) -> Vec<u8> {
+        let mut mac = self.mac.clone();
+        mac.update(b"ssn\0");
+        mac.update(tenant.as_uuid().as_bytes());
+        mac.update(b"\0");
+        mac.update(ssn.as_str().as_bytes());
+        mac.finalize().into_bytes().to_vec()
+    }
 }
 
 impl Keyring {
@@ -90,7 +119,8 @@ impl Keyring {
         Self {
             current,
             previous: Vec::new(),
-            blind_index: hmac_for(&blind_index_key),
+            blind_index: BlindIndexKey::new(blind_index_key),
+            previous_blind_indexes: Vec::new(),
         }
     }
 
@@ -102,6 +132,25 @@ impl Keyring {
             self.previous.push(key);
         }
         self
+    }
+
+    /// Adds an older master secret (as [`Keyring::from_master_key`] used it): its data key
+    /// opens what it sealed, and SSN lookups also match the indexes its blind-index key made.
+    ///
+    /// # Errors
+    /// [`StoreError::Crypto`] for an invalid key id.
+    pub fn with_previous_master(
+        mut self,
+        key_id: &str,
+        master: &[u8; 32],
+    ) -> Result<Self, StoreError> {
+        self = self.with_previous(DataKey::derive(key_id, master)?);
+        let blind = Self::derive_blind_index_key(master);
+        let known = std::iter::once(&self.blind_index).chain(&self.previous_blind_indexes);
+        if known.into_iter().all(|k| k.key != blind) {
+            self.previous_blind_indexes.push(BlindIndexKey::new(blind));
+        }
+        Ok(self)
     }
 
     /// A keyring derived from one 32-byte master secret: data key `key_id` and the blind-index
@@ -201,15 +250,19 @@ impl Keyring {
         })
     }
 
-    /// The blind index of an SSN within a tenant: equal SSNs of one tenant share it; nothing
-    /// about the SSN can be learnt from it without the key.
+    /// The blind index of an SSN within a tenant, under the current blind-index key: equal SSNs
+    /// of one tenant share it; nothing about the SSN can be learnt from it without the key.
     pub(crate) fn ssn_index(&self, tenant: TenantId, ssn: &Ssn) -> Vec<u8> {
-        let mut mac = self.blind_index.clone();
-        mac.update(b"ssn\0");
-        mac.update(tenant.as_uuid().as_bytes());
-        mac.update(b"\0");
-        mac.update(ssn.as_str().as_bytes());
-        mac.finalize().into_bytes().to_vec()
+        self.blind_index.ssn_index(tenant, ssn)
+    }
+
+    /// The blind indexes of an SSN under every blind-index key, the current one first: what a
+    /// lookup matches, as rows may still be indexed under an older key.
+    pub(crate) fn ssn_indexes(&self, tenant: TenantId, ssn: &Ssn) -> Vec<Vec<u8>> {
+        std::iter::once(&self.blind_index)
+            .chain(&self.previous_blind_indexes)
+            .map(|k| k.ssn_index(tenant, ssn))
+            .collect()
     }
 }
 
@@ -349,6 +402,30 @@ mod tests {
         assert_ne!(a.ssn_index(t1, &ssn), a.ssn_index(t2, &ssn));
         let b = Keyring::from_master_key("k1", &[8u8; 32]).unwrap();
         assert_ne!(a.ssn_index(t1, &ssn), b.ssn_index(t1, &ssn));
+    }
+
+    #[test]
+    fn lookups_match_the_indexes_of_previous_masters() {
+        let ssn = Ssn::parse("305-46-4885").unwrap();
+        let t = TenantId::random();
+        let old = ring();
+        let rotated = Keyring::from_master_key("k2", &[8u8; 32])
+            .unwrap()
+            .with_previous_master("k1", &[7u8; 32])
+            .unwrap()
+            // Adding a master again changes nothing.
+            .with_previous_master("k1", &[7u8; 32])
+            .unwrap();
+        let fresh = Keyring::from_master_key("k2", &[8u8; 32]).unwrap();
+        assert_eq!(rotated.ssn_index(t, &ssn), fresh.ssn_index(t, &ssn));
+        assert_eq!(
+            rotated.ssn_indexes(t, &ssn),
+            vec![fresh.ssn_index(t, &ssn), old.ssn_index(t, &ssn)]
+        );
+        assert_eq!(old.ssn_indexes(t, &ssn), vec![old.ssn_index(t, &ssn)]);
+        let aad = Aad::new("t", "c", "r");
+        let sealed = old.seal(&aad, b"dob").unwrap();
+        assert_eq!(rotated.open("k1", &aad, &sealed.bytes).unwrap(), b"dob");
     }
 
     #[test]

@@ -669,30 +669,39 @@ pub fn ssn_duplicates(
 ) -> Result<Vec<PersonalIdentityId>, StoreError> {
     // An empty id excludes nothing, as ids are UUIDs: one statement shape either way.
     let exclude = exclude.map(|id| id.to_string()).unwrap_or_default();
-    // The blind index is keyed by tenant, so it finds this tenant's rows alone; the tenant is
-    // checked on the rows rather than in the `WHERE` clause, where PostgreSQL could pick a
-    // tenant-led list index instead of the blind index (see `by_key`).
-    let same_ssn = p::personal_identities
-        .filter(p::ssn_bidx.eq(keys.ssn_index(tenant, ssn)))
-        .filter(p::erased_at.is_null())
-        .filter(p::id.ne(exclude))
-        .order((p::created_at.asc(), p::id.asc()))
-        .select((p::id, p::tenant_id));
-    let rows: Vec<(String, String)> = match conn {
-        #[cfg(feature = "postgres")]
-        DbConnection::Postgres(c) => same_ssn.limit(i64::from(limit)).load(c)?,
-        // SQLite steps through rows on demand: stopping after `limit` keeps the statement
-        // cacheable, where a bound `LIMIT` would re-prepare it on every call (clippy.toml).
-        #[cfg(feature = "sqlite")]
-        DbConnection::Sqlite(c) => same_ssn
-            .load_iter::<(String, String), diesel::connection::DefaultLoadingMode>(c)?
-            .take(usize::try_from(limit).unwrap_or(usize::MAX))
-            .collect::<Result<_, _>>()?,
-    };
+    let take = usize::try_from(limit).unwrap_or(usize::MAX);
+    // One look per blind-index key of the keyring (one, but during a rotation): rows indexed
+    // under an older key are still this SSN's.
+    let mut rows: Vec<(i64, String, String)> = Vec::new();
+    for index in keys.ssn_indexes(tenant, ssn) {
+        // The blind index is keyed by tenant, so it finds this tenant's rows alone; the tenant
+        // is checked on the rows rather than in the `WHERE` clause, where PostgreSQL could
+        // pick a tenant-led list index instead of the blind index (see `by_key`).
+        let same_ssn = p::personal_identities
+            .filter(p::ssn_bidx.eq(index))
+            .filter(p::erased_at.is_null())
+            .filter(p::id.ne(&exclude))
+            .order((p::created_at.asc(), p::id.asc()))
+            .select((p::created_at, p::id, p::tenant_id));
+        let found: Vec<(i64, String, String)> = match conn {
+            #[cfg(feature = "postgres")]
+            DbConnection::Postgres(c) => same_ssn.limit(i64::from(limit)).load(c)?,
+            // SQLite steps through rows on demand: stopping after `limit` keeps the statement
+            // cacheable, where a bound `LIMIT` would re-prepare it on every call (clippy.toml).
+            #[cfg(feature = "sqlite")]
+            DbConnection::Sqlite(c) => same_ssn
+                .load_iter::<(i64, String, String), diesel::connection::DefaultLoadingMode>(c)?
+                .take(take)
+                .collect::<Result<_, _>>()?,
+        };
+        rows.extend(found);
+    }
+    rows.sort_unstable();
     let tenant = tenant.to_string();
     rows.iter()
-        .filter(|(_, owner)| *owner == tenant)
-        .map(|(id, _)| parse_id(id, TABLE, "id"))
+        .take(take)
+        .filter(|(_, _, owner)| *owner == tenant)
+        .map(|(_, id, _)| parse_id(id, TABLE, "id"))
         .collect()
 }
 

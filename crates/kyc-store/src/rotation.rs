@@ -2,10 +2,12 @@
 //!
 //! Procedure: make the new key current and keep the old one as a previous key
 //! ([`crate::Keyring::with_previous`]); writes already seal under the new key. Then call
-//! [`reseal_batch`] in write transactions until it returns 0, and drop the old key. The
-//! blind-index key does not rotate this way (see docs/storage.md).
+//! [`reseal_batch`] in write transactions until it returns 0, and drop the old key. A new
+//! master secret also brings a new blind-index key ([`crate::Keyring::with_previous_master`]):
+//! resealing an SSN re-indexes it under the current one, so the old master can be dropped too.
 
 use diesel::prelude::*;
+use kyc_model::Ssn;
 
 use crate::{
     DbConnection, Keyring, StoreError,
@@ -17,6 +19,7 @@ use crate::{
         business_identities::dsl as b, document_images::dsl as img, idempotency_records::dsl as i,
         personal_identities::dsl as p, review_items::dsl as r, webhook_configs::dsl as w,
     },
+    util::parse_id,
     webhooks::secret_aad,
 };
 
@@ -45,6 +48,7 @@ pub fn reseal_batch(
 
     type PersonalCt = (
         String,
+        String,
         Option<Vec<u8>>,
         Option<String>,
         Option<Vec<u8>>,
@@ -52,13 +56,29 @@ pub fn reseal_batch(
     );
     let rows: Vec<PersonalCt> = p::personal_identities
         .filter(p::ssn_key_id.ne(&cur).or(p::dob_key_id.ne(&cur)))
-        .select((p::id, p::ssn_ct, p::ssn_key_id, p::dob_ct, p::dob_key_id))
+        .select((
+            p::id,
+            p::tenant_id,
+            p::ssn_ct,
+            p::ssn_key_id,
+            p::dob_ct,
+            p::dob_key_id,
+        ))
         .limit(limit)
         .load(conn)?;
-    for (id, ssn_ct, ssn_key, dob_ct, dob_key) in rows {
-        let ssn = match (ssn_ct, ssn_key) {
-            (Some(ct), Some(k)) => Some(reseal(keys, &ssn_aad(&id), &k, &ct)?),
-            _ => None,
+    for (id, tenant, ssn_ct, ssn_key, dob_ct, dob_key) in rows {
+        let (ssn, ssn_bidx) = match (ssn_ct, ssn_key) {
+            (Some(ct), Some(k)) => {
+                const TABLE: &str = "personal_identities";
+                let aad = ssn_aad(&id);
+                let digits = keys.open_text(&k, &aad, &ct)?;
+                let ssn = Ssn::parse(&digits).map_err(|_| StoreError::corrupt(TABLE, "ssn_ct"))?;
+                let tenant = parse_id(&tenant, TABLE, "tenant_id")?;
+                let sealed = keys.seal(&aad, digits.as_bytes())?;
+                let index = keys.ssn_index(tenant, &ssn);
+                (Some((sealed.bytes, sealed.key_id)), Some(index))
+            }
+            _ => (None, None),
         };
         let dob = match (dob_ct, dob_key) {
             (Some(ct), Some(k)) => Some(reseal(keys, &dob_aad(&id), &k, &ct)?),
@@ -70,6 +90,7 @@ pub fn reseal_batch(
             .set((
                 p::ssn_ct.eq(ssn_ct),
                 p::ssn_key_id.eq(ssn_key_id),
+                p::ssn_bidx.eq(ssn_bidx),
                 p::dob_ct.eq(dob_ct),
                 p::dob_key_id.eq(dob_key_id),
             ))
