@@ -877,15 +877,42 @@ pub fn simulate_person(
             level_at_decision: level_now,
         },
     )?;
+    settle_identity_decision(conn, state, record.identity, actor, item.id)
+}
+
+/// After review item `review` of `identity` was decided (by a reviewer, or by the sandbox's
+/// simulation of one): the audit entry, the new KYC state, and `identity.updated` when the
+/// decision changed the `reviewStatus`.
+fn settle_identity_decision(
+    conn: &mut Unit<'_>,
+    state: &AppState,
+    identity: PersonalIdentity,
+    actor: Actor,
+    review: kyc_model::ReviewId,
+) -> Result<PersonalIdentity, ApiError> {
     audit_identity(
         conn,
-        &record.identity,
+        &identity,
         actor,
         AuditAction::ReviewDecided,
-        &[],
+        &["reviewStatus"],
         None,
     );
-    settle(conn, state, record.identity, actor)
+    let before = identity.kyc.review_status;
+    let settled = settle(conn, state, identity, actor)?;
+    if settled.kyc.review_status != before {
+        conn.emit(
+            settled.tenant_id,
+            EventType::IdentityUpdated,
+            json!({
+                "identityId": settled.id,
+                "changedFields": ["reviewStatus"],
+                "reviewStatus": settled.kyc.review_status,
+                "reviewId": review,
+            }),
+        );
+    }
+    Ok(settled)
 }
 
 /// `PUT /kycs`: records the session in the audit trail and, for an import, the provider's
@@ -1271,29 +1298,7 @@ pub fn decide_review(
             )
             .map_err(conflict)?;
             reviews::set_decision_note(conn, state.db.keys(), scope, id, &decision.note)?;
-            let identity = record.identity;
-            audit_identity(
-                conn,
-                &identity,
-                actor,
-                AuditAction::ReviewDecided,
-                &["reviewStatus"],
-                None,
-            );
-            let before = identity.kyc.review_status;
-            let settled = settle(conn, state, identity, actor)?;
-            if settled.kyc.review_status != before {
-                conn.emit(
-                    tenant,
-                    EventType::IdentityUpdated,
-                    json!({
-                        "identityId": settled.id,
-                        "changedFields": ["reviewStatus"],
-                        "reviewStatus": settled.kyc.review_status,
-                        "reviewId": id,
-                    }),
-                );
-            }
+            settle_identity_decision(conn, state, record.identity, actor, id)?;
             decided
         }
         ReviewKind::Document => {

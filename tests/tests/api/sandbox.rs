@@ -83,6 +83,35 @@ both_backends! {
         assert_eq!(person["upgradeRequirements"], json!(["Address is invalid"]));
     }
 
+    /// A simulated decision has the effects of a reviewer's: the audit entry names the
+    /// `reviewStatus` it changed, and `identity.updated` announces it (docs/webhooks.md).
+    async fn a_simulated_decision_is_audited_and_announced(app) {
+        let receiver = kycd_tests::WebhookReceiver::start(200);
+        let (_, key) = app.tenant_with_key("acme");
+        app.request(Method::PUT, &format!("{}/webhook-config", kycd_tests::BASE), Some(&key), Some(&json!({ "url": receiver.url })))
+            .await
+            .assert_status(201);
+        let person = app.new_person(&key, &full_person_body(&unique_email(), "222-22-2222")).await;
+        assert_eq!(person["reviewStatus"], "pending", "{person}");
+        let id = person["id"].as_str().unwrap();
+        let approved = app.simulate(&key, id, &json!({ "action": "approve", "level": "L1" })).await;
+        approved.assert_status(200);
+        assert_eq!(approved.json["reviewStatus"], "approved", "{}", approved.text);
+
+        let events = app.get_events(&key, id).await;
+        let decided = events.json["data"].as_array().unwrap().iter().find(|e| e["action"] == "review_decided").cloned();
+        assert_eq!(decided.map(|e| e["fields"].clone()), Some(json!(["reviewStatus"])), "{}", events.text);
+        let update = receiver
+            .wait_for(std::time::Duration::from_secs(20), |r| {
+                r.json()["type"] == "identity.updated" && r.json()["data"]["reviewStatus"] == "approved"
+            })
+            .await;
+        let data = &update.json()["data"];
+        assert_eq!(data["identityId"], json!(id));
+        assert_eq!(data["changedFields"], json!(["reviewStatus"]));
+        assert!(data["reviewId"].is_string(), "{data}");
+    }
+
     /// SPEC §4: the same SSN twice in one tenant is `duplicate` and goes to review at once;
     /// another tenant is unaffected.
     async fn a_duplicate_ssn_goes_to_review(app) {
