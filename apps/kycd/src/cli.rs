@@ -86,13 +86,13 @@ pub struct ServeArgs {
     #[arg(long, env = "KYCD_POLICY")]
     pub policy: Option<PathBuf>,
     /// Requests per second allowed per API key (sustained).
-    #[arg(long, env = "KYCD_RATE_LIMIT_PER_SECOND", default_value_t = 100)]
+    #[arg(long, env = "KYCD_RATE_LIMIT_PER_SECOND", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..))]
     pub rate_limit_per_second: u32,
     /// Requests allowed per API key in one burst.
-    #[arg(long, env = "KYCD_RATE_LIMIT_BURST", default_value_t = 200)]
+    #[arg(long, env = "KYCD_RATE_LIMIT_BURST", default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..))]
     pub rate_limit_burst: u32,
     /// HTTP worker threads (defaults to the number of cores).
-    #[arg(long, env = "KYCD_WORKERS")]
+    #[arg(long, env = "KYCD_WORKERS", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1024))]
     pub workers: Option<usize>,
     /// Public base URL used in presigned document links.
     #[arg(long, env = "KYCD_PUBLIC_URL")]
@@ -200,9 +200,21 @@ impl Default for ServeArgs {
 pub enum TenantsCommand {
     /// Create a tenant.
     Create {
-        /// Unique tenant name.
+        /// Unique tenant name (1-100 characters, no control characters, no edge spaces).
+        #[arg(value_parser = parse_tenant_name)]
         name: String,
     },
+}
+
+fn parse_tenant_name(raw: &str) -> Result<String, String> {
+    let length = raw.chars().count();
+    if !(1..=100).contains(&length) {
+        return Err("a tenant name has 1-100 characters".into());
+    }
+    if raw.trim() != raw || raw.chars().any(char::is_control) {
+        return Err("a tenant name has no control characters and no spaces at its ends".into());
+    }
+    Ok(raw.to_owned())
 }
 
 /// `kycd api-keys ...`.
@@ -312,6 +324,35 @@ mod tests {
         assert_eq!(custom.webhooks.timeout_secs, 2);
         assert!(!custom.webhooks.worker);
         assert_eq!(custom.reviews.reason_codes, ["ok", "bad_photo"]);
+    }
+
+    #[test]
+    fn out_of_range_settings_are_refused_by_the_parser() {
+        for args in [
+            ["kycd", "--workers", "0"],
+            ["kycd", "--rate-limit-per-second", "0"],
+            ["kycd", "--rate-limit-burst", "0"],
+        ] {
+            assert!(Cli::try_parse_from(args).is_err(), "{args:?}");
+        }
+        assert_eq!(
+            Cli::try_parse_from(["kycd", "--workers", "3"])
+                .unwrap()
+                .serve
+                .workers,
+            Some(3)
+        );
+        for name in ["", " acme", "acme ", "ac\nme", &"a".repeat(101)] {
+            assert!(
+                Cli::try_parse_from(["kycd", "tenants", "create", name]).is_err(),
+                "{name:?}"
+            );
+        }
+        let ok = Cli::try_parse_from(["kycd", "tenants", "create", "Acme Corp"]).unwrap();
+        assert!(matches!(
+            ok.command,
+            Some(Command::Tenants(TenantsCommand::Create { name })) if name == "Acme Corp"
+        ));
     }
 
     #[test]
