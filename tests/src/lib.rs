@@ -43,10 +43,9 @@ use std::{
 };
 
 use base64::{Engine, engine::general_purpose::STANDARD};
-use diesel::{Connection, PgConnection, RunQueryDsl};
 use kyc_model::Role;
 pub use kyc_store::tenants::Tenant;
-use kyc_store::{Db, api_keys, tenants};
+use kyc_store::{Db, api_keys, scratch::ScratchDatabase, tenants};
 use kycd::{
     cli::{GlobalArgs, LogFormat, Mode, ServeArgs},
     startup::Application,
@@ -150,65 +149,6 @@ pub fn captured_logs() -> String {
 }
 
 // ----------------------------------------------------------------------------------------------
-// PostgreSQL databases
-
-/// A database created for one test, dropped with `WITH (FORCE)` (closing the server's pooled
-/// connections) when this value drops, also while a failed assertion unwinds.
-struct PgDatabase {
-    admin_url: String,
-    name: String,
-    url: String,
-}
-
-impl PgDatabase {
-    fn create(admin_url: String) -> Self {
-        // A local test server is reached without TLS unless the URL asks for it: OpenSSL's clean-up
-        // at exit (an `atexit` handler) races the threads of the servers a test binary leaves
-        // running, and crashed one run of the api tests (SIGSEGV in `OPENSSL_cleanup`).
-        let admin_url = if admin_url.contains("sslmode=") {
-            admin_url
-        } else {
-            let joint = if admin_url.contains('?') { '&' } else { '?' };
-            format!("{admin_url}{joint}sslmode=disable")
-        };
-        let name = format!("kyc_e2e_{}", uuid::Uuid::new_v4().simple());
-        let mut admin = PgConnection::establish(&admin_url)
-            .unwrap_or_else(|e| panic!("TEST_DATABASE_URL does not connect: {e}"));
-        diesel::sql_query(format!("CREATE DATABASE {name}"))
-            .execute(&mut admin)
-            .unwrap();
-        let (base, query) = match admin_url.split_once('?') {
-            Some((base, query)) => (base, format!("?{query}")),
-            None => (admin_url.as_str(), String::new()),
-        };
-        let (server, _) = base
-            .rsplit_once('/')
-            .expect("TEST_DATABASE_URL names a database");
-        let url = format!("{server}/{name}{query}");
-        Self {
-            admin_url,
-            name,
-            url,
-        }
-    }
-}
-
-impl Drop for PgDatabase {
-    fn drop(&mut self) {
-        if let Ok(mut admin) = PgConnection::establish(&self.admin_url) {
-            let dropped = diesel::sql_query(format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                self.name
-            ))
-            .execute(&mut admin);
-            if let Err(e) = dropped {
-                eprintln!("note: could not drop test database {}: {e}", self.name);
-            }
-        }
-    }
-}
-
-// ----------------------------------------------------------------------------------------------
 // The application
 
 /// A running server and a client for it.
@@ -221,7 +161,7 @@ pub struct TestApp {
     pub db: Db,
     client: reqwest::Client,
     // Field order is drop order: the store handle before the database it points to.
-    _pg: Option<PgDatabase>,
+    _pg: Option<ScratchDatabase>,
     data_dir: tempfile::TempDir,
 }
 
@@ -250,12 +190,15 @@ impl TestApp {
                     eprintln!("note: TEST_DATABASE_URL is unset; this PostgreSQL test is skipped");
                     return None;
                 };
-                Some(PgDatabase::create(admin_url))
+                Some(
+                    ScratchDatabase::create(&admin_url, "kyc_e2e")
+                        .unwrap_or_else(|e| panic!("TEST_DATABASE_URL does not serve: {e}")),
+                )
             }
         };
         let global = GlobalArgs {
             data_dir: data_dir.path().to_path_buf(),
-            database_url: pg.as_ref().map(|pg| pg.url.clone()),
+            database_url: pg.as_ref().map(|pg| pg.url().to_owned()),
             mode: options.mode,
             encryption_key: Some(STANDARD.encode(uuid_bytes::<32>())),
             old_encryption_keys: None,

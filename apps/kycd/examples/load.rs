@@ -22,11 +22,11 @@
 //! stops by itself. The client shares the machine's cores with the servers, so compare ratios
 //! from one run, not absolute numbers across machines.
 //!
-//! With `--postgres URL` (a URL naming an existing database, used to create and drop another),
-//! kycd runs on a fresh PostgreSQL database, and the raw baseline is one row per transaction on
-//! that database, from one connection. Both connect with the URL's parameters: on loopback,
-//! `?sslmode=disable` keeps OpenSSL out of the figures (libpq's default, `prefer`, uses TLS
-//! whenever the server offers it).
+//! With `--postgres URL` (a URL naming an existing database, used to create and drop another:
+//! `kyc_store::scratch::ScratchDatabase`), kycd runs on a fresh PostgreSQL database, and the raw
+//! baseline is one row per transaction on that database, from one connection. Both connect with
+//! the URL's parameters, and without TLS unless the URL names an `sslmode`, which keeps OpenSSL
+//! out of the figures on loopback.
 
 #![expect(
     clippy::unwrap_used,
@@ -45,6 +45,7 @@ use diesel::{
     Connection, PgConnection, QueryableByName, RunQueryDsl, SqliteConnection,
     connection::SimpleConnection,
 };
+use kyc_store::scratch::ScratchDatabase;
 use kycd::{
     cli::{GlobalArgs, LogFormat, Mode, ServeArgs},
     startup::Application,
@@ -254,41 +255,6 @@ fn raw_sqlite_inserts(dir: &std::path::Path, secs: u64) -> Measured {
     })
 }
 
-/// A PostgreSQL database of its own for one run, dropped (`WITH (FORCE)`) at the end.
-struct PgDatabase {
-    admin_url: String,
-    name: String,
-    url: String,
-}
-
-impl PgDatabase {
-    fn create(admin_url: &str) -> Self {
-        let name = format!("kycd_load_{}", uuid::Uuid::new_v4().simple());
-        let mut admin = PgConnection::establish(admin_url).unwrap();
-        diesel::sql_query(format!("CREATE DATABASE {name}"))
-            .execute(&mut admin)
-            .unwrap();
-        // The same server and parameters (`?sslmode=...`), another database.
-        let (base, params) = match admin_url.split_once('?') {
-            Some((base, params)) => (base, format!("?{params}")),
-            None => (admin_url, String::new()),
-        };
-        let (server, _) = base.rsplit_once('/').unwrap();
-        Self {
-            admin_url: admin_url.to_owned(),
-            url: format!("{server}/{name}{params}"),
-            name,
-        }
-    }
-
-    fn drop_now(self) {
-        let mut admin = PgConnection::establish(&self.admin_url).unwrap();
-        diesel::sql_query(format!("DROP DATABASE {} WITH (FORCE)", self.name))
-            .execute(&mut admin)
-            .unwrap();
-    }
-}
-
 /// One row per transaction into a PostgreSQL table, from one connection; the table grows from
 /// round to round, as kycd's database does.
 fn raw_postgres_inserts(url: &str, secs: u64) -> Measured {
@@ -371,12 +337,16 @@ fn person(i: u64) -> serde_json::Value {
 async fn main() {
     let opts = options();
     let dir = tempfile::tempdir().unwrap();
-    let pg = opts.postgres.as_deref().map(PgDatabase::create);
+    // A database of its own for the run, dropped at the end.
+    let pg = opts
+        .postgres
+        .as_deref()
+        .map(|url| ScratchDatabase::create(url, "kycd_load").unwrap());
     let workers = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
 
     let global = GlobalArgs {
         data_dir: dir.path().join("data"),
-        database_url: pg.as_ref().map(|db| db.url.clone()),
+        database_url: pg.as_ref().map(|db| db.url().to_owned()),
         mode: Mode::Sandbox,
         encryption_key: Some("bench:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=".into()),
         old_encryption_keys: None,
@@ -419,7 +389,7 @@ async fn main() {
         let (raw, create, create_vs_raw) = alternate(
             opts.rounds,
             || match &pg {
-                Some(db) => raw_postgres_inserts(&db.url, opts.secs),
+                Some(db) => raw_postgres_inserts(db.url(), opts.secs),
                 None => raw_sqlite_inserts(dir.path(), opts.secs),
             },
             || {
@@ -480,9 +450,7 @@ async fn main() {
         pg
     })
     .await;
-    let pg = results.unwrap();
-    if let Some(db) = pg {
-        db.drop_now();
-    }
+    // Dropped before the exit, which runs no destructor.
+    drop(results.unwrap());
     std::process::exit(0);
 }

@@ -93,6 +93,8 @@ pub mod personal;
 pub mod reviews;
 pub mod rotation;
 pub mod schema;
+#[cfg(feature = "postgres")]
+pub mod scratch;
 pub mod tenants;
 pub mod webhooks;
 

@@ -7,7 +7,6 @@ use std::{
     sync::atomic::{AtomicBool, Ordering},
 };
 
-use diesel::{Connection, PgConnection, RunQueryDsl};
 use kyc_model::{
     Address, AddressLine, AddressRegion, ContainerId, DateOfBirth, DueDiligence, Email, Gender,
     KycLevel, KycState, MissingDocument, PersonName, PersonalData, PersonalIdentity, Phone,
@@ -16,6 +15,7 @@ use kyc_model::{
 use kyc_store::{
     Backend, Db, DbConnection, DbOptions, Keyring, StoreError, containers,
     personal::{self, NewPersonalIdentity},
+    scratch::ScratchDatabase,
     tenants,
 };
 
@@ -34,7 +34,7 @@ pub struct TestDb {
 #[expect(dead_code, reason = "held only for its Drop")]
 enum Guard {
     Sqlite(tempfile::TempDir),
-    Postgres(PgDatabase),
+    Postgres(ScratchDatabase),
 }
 
 impl TestDb {
@@ -102,77 +102,32 @@ pub fn postgres() -> Option<TestDb> {
 }
 
 pub fn postgres_with(keys: Keyring) -> Option<TestDb> {
-    let pg = PgDatabase::create()?;
-    let url = pg.url.clone();
-    let db = Db::open_with(&url, keys, options()).unwrap();
+    let pg = scratch_postgres()?;
+    let db = Db::open_with(pg.url(), keys, options()).unwrap();
     Some(TestDb {
         db,
         guard: Guard::Postgres(pg),
     })
 }
 
-static NOTED: AtomicBool = AtomicBool::new(false);
-
-/// A database created for one test and dropped (`WITH (FORCE)`, closing any connection left)
-/// when this value drops, also while unwinding from a failed assertion.
-pub struct PgDatabase {
-    admin_url: String,
-    name: String,
-    pub url: String,
-}
-
-impl PgDatabase {
-    pub fn create() -> Option<Self> {
-        let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") else {
-            if !NOTED.swap(true, Ordering::Relaxed) {
-                // Straight to the handle: the harness captures `eprintln!` of passing tests.
-                let _ = writeln!(
-                    std::io::stderr(),
-                    "note: TEST_DATABASE_URL is unset; the PostgreSQL variants of the kyc-store \
-                     tests pass without running"
-                );
-            }
-            return None;
-        };
-        // A local test server is reached without TLS unless the URL asks for it: OpenSSL's clean-up
-        // at exit (an `atexit` handler) races the threads of the servers a test binary leaves
-        // running, and crashed one run of the api tests (SIGSEGV in `OPENSSL_cleanup`).
-        let admin_url = if admin_url.contains("sslmode=") {
-            admin_url
-        } else {
-            let joint = if admin_url.contains('?') { '&' } else { '?' };
-            format!("{admin_url}{joint}sslmode=disable")
-        };
-        let name = format!("kyc_{}", uuid::Uuid::new_v4().simple());
-        let mut admin = PgConnection::establish(&admin_url).unwrap();
-        diesel::sql_query(format!("CREATE DATABASE {name}"))
-            .execute(&mut admin)
-            .unwrap();
-        let (base, query) = match admin_url.split_once('?') {
-            Some((b, q)) => (b, format!("?{q}")),
-            None => (admin_url.as_str(), String::new()),
-        };
-        let (server, _db) = base.rsplit_once('/').unwrap();
-        let url = format!("{server}/{name}{query}");
-        Some(Self {
-            admin_url,
-            name,
-            url,
-        })
-    }
-}
-
-impl Drop for PgDatabase {
-    fn drop(&mut self) {
-        if let Ok(mut admin) = PgConnection::establish(&self.admin_url) {
-            let _ = diesel::sql_query(format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                self.name
-            ))
-            .execute(&mut admin);
+/// An empty PostgreSQL database of its own, or `None` (with a note, once) when
+/// `TEST_DATABASE_URL` is unset.
+pub fn scratch_postgres() -> Option<ScratchDatabase> {
+    let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") else {
+        if !NOTED.swap(true, Ordering::Relaxed) {
+            // Straight to the handle: the harness captures `eprintln!` of passing tests.
+            let _ = writeln!(
+                std::io::stderr(),
+                "note: TEST_DATABASE_URL is unset; the PostgreSQL variants of the kyc-store \
+                 tests pass without running"
+            );
         }
-    }
+        return None;
+    };
+    Some(ScratchDatabase::create(&admin_url, "kyc").unwrap())
 }
+
+static NOTED: AtomicBool = AtomicBool::new(false);
 
 /// Defines `mod $name { #[test] fn sqlite(); #[test] fn postgres(); }` running one body on
 /// each backend (the PostgreSQL one passes, with a note, when the database is not configured).

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use diesel::{Connection, PgConnection, QueryableByName, RunQueryDsl, SqliteConnection, sql_types};
 use kyc_store::{revert_all_migrations, run_migrations};
 
-use crate::common::PgDatabase;
+use crate::common::scratch_postgres;
 
 /// table -> (columns as "name type null|notnull pk?", indexes as "name unique? (cols)")
 type Schema = BTreeMap<String, (Vec<String>, Vec<String>)>;
@@ -264,14 +264,14 @@ fn sqlite_up_down_up() {
 
 #[test]
 fn postgres_up_down_up_and_schemas_agree() {
-    let Some(pg) = PgDatabase::create() else {
+    let Some(pg) = scratch_postgres() else {
         return;
     };
     let snapshot = || {
-        let mut conn = PgConnection::establish(&pg.url).unwrap();
+        let mut conn = PgConnection::establish(pg.url()).unwrap();
         pg_schema(&mut conn)
     };
-    let pg_schema = up_down_up(&pg.url, snapshot);
+    let pg_schema = up_down_up(pg.url(), snapshot);
     let sqlite_schema = sqlite_round_trip();
     assert_eq!(
         pg_schema.keys().collect::<Vec<_>>(),
@@ -484,11 +484,11 @@ struct PgPlanLine {
 fn postgres_list_pages_are_read_in_index_order() {
     use diesel::connection::SimpleConnection;
 
-    let Some(pg) = PgDatabase::create() else {
+    let Some(pg) = scratch_postgres() else {
         return;
     };
-    run_migrations(&pg.url).unwrap();
-    let mut conn = PgConnection::establish(&pg.url).unwrap();
+    run_migrations(pg.url()).unwrap();
+    let mut conn = PgConnection::establish(pg.url()).unwrap();
     conn.batch_execute(
         "INSERT INTO tenants VALUES ('t', 'acme', 0);
          INSERT INTO identity_containers SELECT 'c' || i, 't', i FROM generate_series(1, 5000) i;
