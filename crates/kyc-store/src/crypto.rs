@@ -154,8 +154,9 @@ impl Keyring {
     }
 
     /// A keyring derived from one 32-byte master secret: data key `key_id` and the blind-index
-    /// key both come from it. To rotate later, build the new keyring with [`Keyring::new`],
-    /// keeping [`Keyring::derive_blind_index_key`] of the original master.
+    /// key both come from it. To rotate later, derive the new keyring from the new master with
+    /// the old one added by [`Keyring::with_previous_master`] (or build it with
+    /// [`Keyring::new`], keeping [`Keyring::derive_blind_index_key`] of the original master).
     pub fn from_master_key(key_id: &str, master: &[u8; 32]) -> Result<Self, StoreError> {
         Ok(Self::new(
             DataKey::derive(key_id, master)?,

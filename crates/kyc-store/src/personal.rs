@@ -670,7 +670,7 @@ pub fn ssn_duplicates(
     // An empty id excludes nothing, as ids are UUIDs: one statement shape either way.
     let exclude = exclude.map(|id| id.to_string()).unwrap_or_default();
     let take = usize::try_from(limit).unwrap_or(usize::MAX);
-    // One look per blind-index key of the keyring (one, but during a rotation): rows indexed
+    // One look per blind-index key of the keyring (one, except during a rotation): rows indexed
     // under an older key are still this SSN's.
     let mut rows: Vec<(i64, String, String)> = Vec::new();
     for index in keys.ssn_indexes(tenant, ssn) {
