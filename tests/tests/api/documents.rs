@@ -158,6 +158,22 @@ both_backends! {
             .send()
             .await
             .violations();
+        // A form whose closing boundary never comes: the body ends, so does the wait.
+        for body in [
+            &b"--XyZ\r\nContent-Disposition: form-data; name=\"DocumentType\"\r\n\r\npassport\r\n"[..],
+            &b"--XyZ\r\nContent-Disposition: form-data; name=\"DocumentType\"\r\n\r\npassport"[..],
+            &b"--XyZ\r\n"[..],
+        ] {
+            let unfinished = app
+                .call(Method::POST, &format!("{BASE}/personal-identities/{id}/documents"))
+                .key(&key)
+                .body(body.to_vec(), "multipart/form-data; boundary=XyZ")
+                .send();
+            let answer = tokio::time::timeout(std::time::Duration::from_secs(20), unfinished)
+                .await
+                .expect("an unfinished form is answered, not waited on");
+            answer.assert_error(400, "validation_failed");
+        }
         assert_eq!(app.list_documents(&key, &id).await.json["data"], json!([]));
         let events = app.get_events(&key, &id).await;
         assert!(!events.text.contains("document_uploaded"), "{}", events.text);

@@ -8,6 +8,8 @@
 //! Intake (metadata strip, bomb guard) and the quality checks run on the blocking pool, at most
 //! `image_slots` at a time, and only the stripped bytes are stored.
 
+use std::{cell::Cell, rc::Rc, task::Poll};
+
 use actix_multipart::{Field, Multipart, MultipartError};
 use actix_web::{
     HttpRequest, HttpResponse,
@@ -20,7 +22,7 @@ use base64::{
     Engine, alphabet,
     engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig},
 };
-use futures_util::StreamExt;
+use futures_util::{Stream, StreamExt, ready};
 use kyc_docs::{Checker, DocsError, Limits, QualityConfig, UploadBuffer};
 use kyc_model::{Document, DocumentId, DocumentType, PersonalIdentityId, ProcessReason, TenantId};
 use kyc_rules::Violation;
@@ -255,6 +257,9 @@ fn malformed_body(what: &'static str) -> ApiError {
 fn form_error(err: MultipartError) -> ApiError {
     match err {
         MultipartError::Payload(PayloadError::Overflow) => REQUEST_TOO_LARGE,
+        MultipartError::Payload(e) if crate::body_deadline::is_timeout(&e) => {
+            ApiError::RequestTimeout
+        }
         MultipartError::Payload(_) | MultipartError::Incomplete => {
             malformed_body("the multipart body ended early")
         }
@@ -272,9 +277,13 @@ fn form_error(err: MultipartError) -> ApiError {
 
 /// Streams one file part through the upload buffer: refused at the first bytes when it is not
 /// JPEG or PNG, and the moment it passes the size limit, without reading further.
-async fn read_image(field: &mut Field, limits: &Limits) -> Result<Vec<u8>, ApiError> {
+async fn read_image(
+    field: &mut Field,
+    limits: &Limits,
+    body: &BodyEnd,
+) -> Result<Vec<u8>, ApiError> {
     let mut buffer = UploadBuffer::new(limits);
-    while let Some(chunk) = field.next().await {
+    while let Some(chunk) = body.next(field).await? {
         buffer.push(&chunk.map_err(form_error)?)?;
     }
     if buffer.is_empty() {
@@ -283,9 +292,9 @@ async fn read_image(field: &mut Field, limits: &Limits) -> Result<Vec<u8>, ApiEr
     Ok(buffer.finish()?.1)
 }
 
-async fn read_text(field: &mut Field, name: &str) -> Result<String, ApiError> {
+async fn read_text(field: &mut Field, name: &str, body: &BodyEnd) -> Result<String, ApiError> {
     let mut text = Vec::new();
-    while let Some(chunk) = field.next().await {
+    while let Some(chunk) = body.next(field).await? {
         let chunk = chunk.map_err(form_error)?;
         if text.len() + chunk.len() > MAX_TYPE_BYTES {
             return Err(invalid(vec![violation(name, "max_length", "is too long")]));
@@ -307,20 +316,30 @@ async fn read_form(
     // (preambles, part headers, epilogues) so no request is read without end.
     let cap = form_cap(limits);
     let mut received = 0_usize;
-    let capped = payload.map(move |chunk| {
-        let chunk = chunk?;
-        received = received.saturating_add(chunk.len());
-        if received > cap {
-            Err(PayloadError::Overflow)
-        } else {
-            Ok(chunk)
-        }
+    let body = BodyEnd::default();
+    let ended = Rc::clone(&body.0);
+    let mut payload = payload;
+    let capped = futures_util::stream::poll_fn(move |cx| {
+        Poll::Ready(match ready!(payload.poll_next_unpin(cx)) {
+            Some(chunk) => Some(chunk.and_then(|chunk| {
+                received = received.saturating_add(chunk.len());
+                if received > cap {
+                    Err(PayloadError::Overflow)
+                } else {
+                    Ok(chunk)
+                }
+            })),
+            None => {
+                ended.set(true);
+                None
+            }
+        })
     });
     let mut form = Multipart::new(headers, capped);
     let mut parts = Parts::default();
     // Unknown fields are listed with whatever else is wrong (SPEC §3: every violation).
     let mut unknown = Vec::new();
-    while let Some(field) = form.next().await {
+    while let Some(field) = body.next(&mut form).await? {
         let mut field = field.map_err(form_error)?;
         let name = field.name().unwrap_or_default().to_owned();
         let slot = match name.as_str() {
@@ -328,7 +347,7 @@ async fn read_form(
                 if parts.doc_type.is_some() {
                     return Err(duplicate(FORM.doc_type));
                 }
-                parts.doc_type = Some(read_text(&mut field, FORM.doc_type).await?);
+                parts.doc_type = Some(read_text(&mut field, FORM.doc_type, &body).await?);
                 continue;
             }
             n if n == FORM.front => &mut parts.front,
@@ -340,7 +359,7 @@ async fn read_form(
                     "is not a known field",
                 ));
                 // Read past it (the form's cap bounds it) to reach the next part.
-                while let Some(chunk) = field.next().await {
+                while let Some(chunk) = body.next(&mut field).await? {
                     chunk.map_err(form_error)?;
                 }
                 continue;
@@ -349,9 +368,30 @@ async fn read_form(
         if slot.is_some() {
             return Err(duplicate(&name));
         }
-        *slot = Some(read_image(&mut field, limits).await?);
+        *slot = Some(read_image(&mut field, limits, &body).await?);
     }
     parts.finish(&FORM, unknown)
+}
+
+/// Whether a form's body has ended, to tell a parser that waits for more from one that never
+/// will be woken: actix-multipart waits when a form's closing boundary never comes, even after
+/// the body's last byte, and that request would never be answered.
+#[derive(Default)]
+struct BodyEnd(Rc<Cell<bool>>);
+
+impl BodyEnd {
+    /// The next item of the form or of one of its fields; a wait after the body's end is a body
+    /// that ended early.
+    async fn next<S: Stream + Unpin>(&self, stream: &mut S) -> Result<Option<S::Item>, ApiError> {
+        std::future::poll_fn(|cx| match stream.poll_next_unpin(cx) {
+            Poll::Ready(item) => Poll::Ready(Ok(item)),
+            Poll::Pending if self.0.get() => {
+                Poll::Ready(Err(malformed_body("the multipart body ended early")))
+            }
+            Poll::Pending => Poll::Pending,
+        })
+        .await
+    }
 }
 
 fn duplicate(name: &str) -> ApiError {
@@ -363,7 +403,13 @@ async fn read_json(mut payload: web::Payload, limits: &Limits) -> Result<RawUplo
     let cap = json_cap(limits);
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|_| malformed_body("the request body ended early"))?;
+        let chunk = chunk.map_err(|e| {
+            if crate::body_deadline::is_timeout(&e) {
+                ApiError::RequestTimeout
+            } else {
+                malformed_body("the request body ended early")
+            }
+        })?;
         if body.len().saturating_add(chunk.len()) > cap {
             return Err(REQUEST_TOO_LARGE);
         }
