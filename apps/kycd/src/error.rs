@@ -56,6 +56,9 @@ pub enum ApiError {
     PayloadTooLarge(&'static str),
     #[error("too many requests")]
     RateLimited { retry_after_secs: u64 },
+    /// The request body stopped arriving (`crate::body_deadline`).
+    #[error("the request body stopped arriving")]
+    RequestTimeout,
     #[error("the service is not ready")]
     Unavailable,
     /// Anything unexpected: logged with its cause, answered with an opaque 500.
@@ -88,6 +91,7 @@ impl ApiError {
             Self::UnsupportedFileType => "unsupported_file_type",
             Self::PayloadTooLarge(_) => "payload_too_large",
             Self::RateLimited { .. } => "rate_limited",
+            Self::RequestTimeout => "request_timeout",
             Self::MethodNotAllowed { .. } => "method_not_allowed",
             Self::Unavailable => "service_unavailable",
             Self::Internal(_) => "internal_error",
@@ -110,6 +114,9 @@ impl ApiError {
             Self::UnsupportedFileType => "Only JPEG and PNG images are accepted.".into(),
             Self::PayloadTooLarge(what) => (*what).into(),
             Self::RateLimited { .. } => "Too many requests for this API key; retry later.".into(),
+            Self::RequestTimeout => {
+                "The request body stopped arriving; send the request again.".into()
+            }
             Self::MethodNotAllowed { .. } => {
                 "This route does not serve that method; see the Allow header.".into()
             }
@@ -136,6 +143,7 @@ impl ApiError {
             | Self::Forbidden
             | Self::MethodNotAllowed { .. }
             | Self::RateLimited { .. }
+            | Self::RequestTimeout
             | Self::Unavailable
             | Self::Internal(_) => false,
         }
@@ -176,6 +184,7 @@ impl ResponseError for ApiError {
             Self::UnsupportedFileType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -363,7 +372,13 @@ pub fn foreign_errors<B>(
     if ours {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
+    let timed_out = res
+        .response()
+        .error()
+        .and_then(|e| e.as_error::<actix_web::error::PayloadError>())
+        .is_some_and(crate::body_deadline::is_timeout);
     let err = match res.status() {
+        _ if timed_out => ApiError::RequestTimeout,
         StatusCode::PAYLOAD_TOO_LARGE => {
             ApiError::PayloadTooLarge("The request body is too large.")
         }

@@ -6,6 +6,7 @@
 //! `kyc-store`; this crate authenticates, parses HTTP, calls them, and renders JSON.
 
 pub mod auth;
+pub mod body_deadline;
 pub mod cli;
 pub mod delivery;
 pub mod dto;

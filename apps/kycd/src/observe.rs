@@ -91,7 +91,8 @@ where
 
     forward_ready!(service);
 
-    fn call(&self, req: ServiceRequest) -> Self::Future {
+    fn call(&self, mut req: ServiceRequest) -> Self::Future {
+        crate::body_deadline::apply(&mut req);
         let id = inbound(&req).unwrap_or_else(|| {
             // From the thread's CSPRNG: `Uuid::new_v4` asks the kernel for every id.
             uuid::Builder::from_random_bytes(rand::random())

@@ -166,3 +166,36 @@ async fn an_oversized_json_body_is_413_in_the_error_shape() {
         .assert_error(413, "payload_too_large");
     assert_eq!(app.count_people(&key).await, 0);
 }
+
+/// A body that stops arriving ends the request (`body_deadline`): `408` in the error shape,
+/// nothing stored, and the connection closed instead of held open.
+#[tokio::test]
+async fn a_body_that_stops_arriving_is_408() {
+    let app = TestApp::spawn().await;
+    let (_, key) = app.tenant_with_key("acme");
+    let port = app.port;
+    let head = format!(
+        "POST {BASE}/identity-containers HTTP/1.1\r\nHost: kycd\r\nAuthorization: Bearer {key}\r\n\
+         Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{{\"fi"
+    );
+    let answer = tokio::task::spawn_blocking(move || {
+        use std::io::{Read, Write};
+        let mut tcp = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        tcp.set_read_timeout(Some(std::time::Duration::from_secs(60)))
+            .unwrap();
+        tcp.write_all(head.as_bytes()).unwrap();
+        let mut answer = Vec::new();
+        // Until the server closes the connection.
+        tcp.read_to_end(&mut answer).unwrap();
+        String::from_utf8_lossy(&answer).into_owned()
+    })
+    .await
+    .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("\"code\":\"request_timeout\""), "{answer}");
+    assert!(
+        answer.to_ascii_lowercase().contains("x-request-id:"),
+        "{answer}"
+    );
+    assert_eq!(app.count_people(&key).await, 0);
+}
