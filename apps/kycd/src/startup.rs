@@ -90,11 +90,27 @@ fn master_key(global: &GlobalArgs) -> Result<(String, [u8; 32]), StartError> {
     if let Ok(text) = std::fs::read_to_string(&path) {
         return decode_key(&text);
     }
-    std::fs::create_dir_all(&global.data_dir)?;
+    create_data_dir(&global.data_dir)?;
     let key = Keyring::generate_master_key();
     write_private(&path, format!("dev:{}\n", STANDARD.encode(key)).as_bytes())?;
     tracing::warn!(path = %path.display(), "generated a development encryption key; set KYCD_ENCRYPTION_KEY in production");
     Ok(("dev".to_owned(), key))
+}
+
+/// Creates the data directory if it is missing, readable by its owner alone: the database in
+/// it holds names, emails and phone numbers in clear. An existing directory is left as it is.
+#[cfg(unix)]
+fn create_data_dir(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(path)
+}
+
+#[cfg(not(unix))]
+fn create_data_dir(path: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(path)
 }
 
 #[cfg(unix)]
@@ -135,7 +151,7 @@ pub fn open_store(global: &GlobalArgs) -> Result<(Db, [u8; 32]), StartError> {
     }
     let url = database_url(global);
     if url.starts_with("sqlite://") {
-        std::fs::create_dir_all(&global.data_dir)?;
+        create_data_dir(&global.data_dir)?;
     }
     Ok((Db::open(&url, keys)?, master))
 }
@@ -311,6 +327,21 @@ async fn maintain(state: web::Data<AppState>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn a_new_data_dir_is_its_owners_alone() {
+        use std::os::unix::fs::PermissionsExt;
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("a/data");
+        create_data_dir(&dir).unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&dir), 0o700);
+        // An existing directory keeps its mode.
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o750)).unwrap();
+        create_data_dir(&dir).unwrap();
+        assert_eq!(mode(&dir), 0o750);
+    }
 
     #[test]
     fn master_keys_are_read_from_base64_or_hex() {

@@ -38,7 +38,12 @@ macro_rules! typed_id {
         impl FromStr for $name {
             type Err = ModelError;
 
+            /// The hyphenated form only (hex digits of either case): one spelling per id,
+            /// not also the braced, URN and undashed ones the `uuid` crate reads.
             fn from_str(s: &str) -> Result<Self, Self::Err> {
+                if s.len() != 36 {
+                    return Err(ModelError::InvalidId);
+                }
                 Uuid::try_parse(s).map(Self).map_err(|_| ModelError::InvalidId)
             }
         }
@@ -86,6 +91,21 @@ mod tests {
             "not-a-uuid".parse::<DocumentId>(),
             Err(ModelError::InvalidId)
         );
+        // Other spellings of a valid UUID: one spelling per id.
+        let id = "7d0c2b1e-5d3a-4c1e-9f0a-2b7e6c4d8a91";
+        assert!(id.parse::<DocumentId>().is_ok());
+        assert!(id.to_uppercase().parse::<DocumentId>().is_ok());
+        for other in [
+            format!("{{{id}}}"),
+            format!("urn:uuid:{id}"),
+            id.replace('-', ""),
+        ] {
+            assert_eq!(
+                other.parse::<DocumentId>(),
+                Err(ModelError::InvalidId),
+                "{other}"
+            );
+        }
     }
 
     #[test]

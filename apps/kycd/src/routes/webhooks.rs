@@ -159,7 +159,10 @@ fn check_url(raw: &str, mode: Mode, violations: &mut Vec<Value>) -> Option<Strin
         ));
         return None;
     }
-    let Ok(url) = reqwest::Url::parse(raw) else {
+    // The URL parser drops tabs and line breaks and trims spaces; such a URL is refused
+    // rather than stored in a form other than the one that was checked.
+    let clean = !raw.chars().any(|c| c.is_control() || c.is_whitespace());
+    let Some(url) = reqwest::Url::parse(raw).ok().filter(|_| clean) else {
         violations.push(violation(field, "url", "must be an absolute http(s) URL"));
         return None;
     };
@@ -493,6 +496,14 @@ mod tests {
             vec![pair("url", "url")]
         );
         assert_eq!(url("/relative", Mode::Sandbox), vec![pair("url", "url")]);
+        // What the parser would drop or trim is refused: the URL stored is the URL checked.
+        for raw in [
+            "https://x.example/\r\nX-Injected: 1",
+            " https://x.example/",
+            "https://x.example/a\tb",
+        ] {
+            assert_eq!(url(raw, Mode::Sandbox), vec![pair("url", "url")], "{raw:?}");
+        }
         assert_eq!(
             url("http://hooks.example.com/", Mode::Production),
             vec![pair("url", "https_required")]
