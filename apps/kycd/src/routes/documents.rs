@@ -309,7 +309,7 @@ async fn read_text(field: &mut Field, name: &str, body: &BodyEnd) -> Result<Stri
 /// Reads a `multipart/form-data` upload (seed 000's field names).
 async fn read_form(
     headers: &HeaderMap,
-    payload: web::Payload,
+    mut payload: web::Payload,
     limits: &Limits,
 ) -> Result<RawUpload, ApiError> {
     // The per-file limit bounds the images; this bounds everything else a client could stream
@@ -318,7 +318,6 @@ async fn read_form(
     let mut received = 0_usize;
     let body = BodyEnd::default();
     let ended = Rc::clone(&body.0);
-    let mut payload = payload;
     let capped = futures_util::stream::poll_fn(move |cx| {
         Poll::Ready(match ready!(payload.poll_next_unpin(cx)) {
             Some(chunk) => Some(chunk.and_then(|chunk| {
