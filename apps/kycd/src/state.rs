@@ -198,7 +198,7 @@ pub async fn find_person(
     if state.person_reads.queue((tenant, id), done)
         && let Err(err) = answer_person_reads(state)
     {
-        state.person_reads.lock().running -= 1;
+        state.person_reads.release();
         return Err(err);
     }
     // A batch that panicked drops `done` unsent.
@@ -214,7 +214,7 @@ fn answer_person_reads(state: &web::Data<AppState>) -> Result<(), ApiError> {
     let st = web::Data::clone(state);
     state.reads.spawn(move || {
         if st.person_reads.answer_batch(&st.db) && answer_person_reads(&st).is_err() {
-            st.person_reads.lock().running -= 1;
+            st.person_reads.release();
         }
     })
 }
@@ -252,6 +252,11 @@ impl PersonReads {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// Gives back the place of a job that ends, or that could not be started.
+    fn release(&self) {
+        self.lock().running -= 1;
+    }
+
     /// Queues a lookup; `true` when the caller is to start a job taking them.
     fn queue(&self, lookup: PersonLookup, reply: PersonReply) -> bool {
         let mut waiting = self.lock();
@@ -271,7 +276,7 @@ impl PersonReads {
         struct Place<'a>(&'a PersonReads);
         impl Drop for Place<'_> {
             fn drop(&mut self) {
-                self.0.lock().running -= 1;
+                self.0.release();
             }
         }
         let place = Place(self);
