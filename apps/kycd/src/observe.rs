@@ -2,7 +2,8 @@
 //!
 //! `x-request-id` is taken from the request when it is a sane token and generated otherwise; it
 //! is echoed on every response, recorded on the span and put into error bodies. Spans and
-//! metrics name the route pattern, never the concrete path, so ids stay out of labels.
+//! metrics name the route pattern, never the concrete path, so ids stay out of labels. It also
+//! serves HEAD as GET without the body.
 
 use std::{
     future::{Ready, ready},
@@ -12,7 +13,10 @@ use std::{
 use actix_web::{
     Error, HttpMessage,
     dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready},
-    http::header::{HeaderName, HeaderValue},
+    http::{
+        Method,
+        header::{HeaderName, HeaderValue},
+    },
     web,
 };
 use futures_util::future::LocalBoxFuture;
@@ -103,6 +107,11 @@ where
         req.extensions_mut().insert(RequestId(id.clone()));
         let metrics = req.app_data::<web::Data<Metrics>>().cloned();
         let method = req.method().to_string();
+        // HEAD is GET without the body (RFC 9110 §9.3.2): it is routed, authorized and answered
+        // as GET, and actix-http leaves the body out because the request on the wire said HEAD.
+        if req.method() == Method::HEAD {
+            req.head_mut().method = Method::GET;
+        }
         // The route is known once the router has run: `match_pattern` then follows the path
         // the router took instead of matching every route's pattern again.
         let span = tracing::info_span!(

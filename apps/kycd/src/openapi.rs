@@ -148,11 +148,15 @@ fn routes() -> &'static [Route] {
             .iter()
             .filter_map(|(template, item)| {
                 let item = serde_json::to_value(item).ok()?;
-                let methods: Vec<String> = METHODS
+                let mut methods: Vec<String> = METHODS
                     .iter()
                     .filter(|m| item.get(**m).is_some())
                     .map(|m| m.to_ascii_uppercase())
                     .collect();
+                // Every GET route also answers HEAD (`observe`).
+                if let Some(get) = methods.iter().position(|m| m == "GET") {
+                    methods.insert(get + 1, "HEAD".to_owned());
+                }
                 Some(Route {
                     segments: template.split('/').map(str::to_owned).collect(),
                     allow: methods.join(", "),

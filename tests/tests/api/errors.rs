@@ -82,25 +82,29 @@ async fn unserved_methods_are_405_with_allow() {
         (
             Method::PUT,
             format!("{BASE}/personal-identities/{id}"),
-            "GET, DELETE, PATCH",
+            "GET, HEAD, DELETE, PATCH",
         ),
         (
             Method::POST,
             format!("{BASE}/personal-identities/{id}"),
-            "GET, DELETE, PATCH",
+            "GET, HEAD, DELETE, PATCH",
         ),
         (
             Method::DELETE,
             format!("{BASE}/identity-containers/{id}"),
-            "GET",
+            "GET, HEAD",
         ),
-        (Method::DELETE, format!("{BASE}/personal-identities"), "GET"),
+        (
+            Method::DELETE,
+            format!("{BASE}/personal-identities"),
+            "GET, HEAD",
+        ),
         (
             Method::GET,
             format!("{BASE}/sandbox/personal-identities/{id}/simulate"),
             "POST",
         ),
-        (Method::POST, "/health/live".to_owned(), "GET"),
+        (Method::POST, "/health/live".to_owned(), "GET, HEAD"),
     ] {
         let res = app.request(method.clone(), &path, Some(&key), None).await;
         res.assert_error(405, "method_not_allowed");
@@ -133,6 +137,39 @@ async fn unserved_methods_are_405_with_allow() {
             .await
             .assert_error(404, "not_found");
     }
+}
+
+/// HEAD is GET without the body (RFC 9110 §9.3.2): same status, headers and length, as the
+/// same caller; a missing object or a bad key is the same error status, bodiless.
+#[tokio::test]
+async fn head_answers_as_get_without_the_body() {
+    let app = TestApp::spawn().await;
+    let (_, key) = app.tenant_with_key("acme");
+    let person = app.new_person(&key, &person_body(&unique_email())).await;
+    let path = format!(
+        "{BASE}/personal-identities/{}",
+        person["id"].as_str().unwrap()
+    );
+    let get = app.request(Method::GET, &path, Some(&key), None).await;
+    get.assert_status(200);
+    let head = app.request(Method::HEAD, &path, Some(&key), None).await;
+    head.assert_status(200);
+    assert!(head.text.is_empty(), "HEAD has no body: {}", head.text);
+    assert_eq!(
+        head.header("content-length"),
+        Some(get.text.len().to_string().as_str())
+    );
+    assert_eq!(head.header("etag"), get.header("etag"));
+    assert!(!head.request_id().is_empty());
+    for (key, status) in [(None, 401), (Some(key.as_str()), 404)] {
+        let missing = format!("{BASE}/personal-identities/{}", uuid::Uuid::new_v4());
+        let head = app.request(Method::HEAD, &missing, key, None).await;
+        head.assert_status(status);
+        assert!(head.text.is_empty());
+    }
+    let live = app.request(Method::HEAD, "/health/live", None, None).await;
+    live.assert_status(200);
+    assert!(live.text.is_empty());
 }
 
 both_backends! {
