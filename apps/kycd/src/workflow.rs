@@ -523,7 +523,7 @@ fn change_data(
     source: Option<&str>,
 ) -> Result<Option<PersonalIdentity>, ApiError> {
     let changed = ChangedFields::between(&current.data, &data);
-    ensure_unlocked(&current.kyc, changed)?;
+    ensure_unlocked(&current.kyc, &current.data, changed)?;
     if changed.iter().next().is_none() {
         return Ok(None);
     }

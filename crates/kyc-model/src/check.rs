@@ -67,6 +67,17 @@ impl FieldOutcomes {
         }
     }
 
+    /// The outcome for one field, to change.
+    pub const fn get_mut(&mut self, field: KycField) -> &mut FieldOutcome {
+        match field {
+            KycField::Phone => &mut self.phone,
+            KycField::Name => &mut self.name,
+            KycField::Address => &mut self.address,
+            KycField::Ssn => &mut self.ssn,
+            KycField::DateOfBirth => &mut self.date_of_birth,
+        }
+    }
+
     /// True when any field failed: such a check is a failed attempt.
     pub fn any_failed(&self) -> bool {
         KycField::ALL.iter().any(|&f| self.get(f).is_failed())

@@ -2,9 +2,9 @@
 //! eligibility and review status out.
 
 use kyc_model::{
-    Document, DocumentId, DocumentStatus, EligibilityStatus, FieldOutcome, KycCheck, KycField,
-    KycLevel, KycState, MissingDocument, PersonalData, ProcessName, ProcessReason, ProcessStatus,
-    ProductId, Region, ReviewDecision, ReviewRecord, ReviewStatus, SummaryStatus,
+    Document, DocumentId, DocumentStatus, EligibilityStatus, FieldOutcome, FieldOutcomes, KycCheck,
+    KycField, KycLevel, KycState, MissingDocument, PersonalData, ProcessName, ProcessReason,
+    ProcessStatus, ProductId, Region, ReviewDecision, ReviewRecord, ReviewStatus, SummaryStatus,
     UpgradeRequirement,
 };
 use serde::Serialize;
@@ -370,6 +370,7 @@ pub fn evaluate<'p>(facts: &Facts<'_>, policy: &'p Policy, today: Date) -> Evalu
     let ladder = policy.ladder(region);
     let last_decision = latest_by(facts.reviews, |r| r.decided_at);
     let after_decision = |t: OffsetDateTime| last_decision.is_none_or(|r| t > r.decided_at);
+    let lasting = LastingApproval::of(last_decision, facts, ladder);
 
     // One pass over the checks: the latest, the attempts since the last decision, and how
     // often each process's data was looked at.
@@ -395,7 +396,7 @@ pub fn evaluate<'p>(facts: &Facts<'_>, policy: &'p Policy, today: Date) -> Evalu
         if after_decision(check.performed_at) {
             checked_since_decision = true;
             attempts = attempts.record(
-                &check.outcomes,
+                &lasting.masked(&check.outcomes),
                 ladder.fields,
                 policy.failed_attempts_before_review(),
             );
@@ -422,8 +423,9 @@ pub fn evaluate<'p>(facts: &Facts<'_>, policy: &'p Policy, today: Date) -> Evalu
         }
     };
 
-    // An approval vouches for the data it saw: it holds until the next check, which the
-    // server runs exactly when KYC data changes (or on an explicit re-run).
+    // An approval vouches for the data it saw: all of it until the next check, which the
+    // server runs exactly when KYC data changes (or on an explicit re-run); what confirmation
+    // freezes, and the documents, for as long as it is the last decision (`lasting`).
     let floor: Option<&LevelRule> = match last_decision {
         Some(ReviewRecord {
             decision: ReviewDecision::Approve { level },
@@ -454,9 +456,14 @@ pub fn evaluate<'p>(facts: &Facts<'_>, policy: &'p Policy, today: Date) -> Evalu
         _ => (FieldSet::EMPTY, DocumentSet::EMPTY),
     };
 
-    let states = field_states(facts.data, latest, floor, policy, today);
+    let vouched = floor
+        .map_or(FieldSet::EMPTY, LevelRule::cumulative_fields)
+        .union(lasting.fields);
+    let states = field_states(facts.data, latest, vouched, policy, today);
     let docs = DocumentFacts::scan(facts.documents, policy);
-    let vouched_docs = floor.map_or(DocumentSet::EMPTY, LevelRule::cumulative_documents);
+    let vouched_docs = floor
+        .map_or(DocumentSet::EMPTY, LevelRule::cumulative_documents)
+        .union(lasting.documents);
     let docs_ok = docs.approved.union(vouched_docs);
 
     // Levels: satisfied when their own demands are met and their base is satisfied; `requires`
@@ -606,14 +613,85 @@ fn highest_at_most(ladder: &Ladder, level: KycLevel) -> Option<&LevelRule> {
         .find_map(|l| ladder.rule(l))
 }
 
+/// What an approval at L1 or above keeps vouching for after the next check: the fields that
+/// confirmation freezes (name, date of birth, SSN) as they were when the reviewer saw them, and
+/// the documents of the approved level. Confirmation keeps those fields from changing, so a
+/// later check (run because the phone or the address changed, or on an explicit re-run) sees
+/// the values the reviewer accepted, and its verdict on them neither undoes the approval nor
+/// counts as a failed attempt. Without this, an approved identity could fall back to a level
+/// that asks for a field it may no longer change.
+struct LastingApproval {
+    fields: FieldSet,
+    documents: DocumentSet,
+}
+
+impl LastingApproval {
+    const NONE: Self = Self {
+        fields: FieldSet::EMPTY,
+        documents: DocumentSet::EMPTY,
+    };
+
+    fn of(last_decision: Option<&ReviewRecord>, facts: &Facts<'_>, ladder: &Ladder) -> Self {
+        let Some(ReviewRecord {
+            decision: ReviewDecision::Approve { level },
+            decided_at,
+            ..
+        }) = last_decision
+        else {
+            return Self::NONE;
+        };
+        let Some(rule) = highest_at_most(ladder, *level) else {
+            return Self::NONE;
+        };
+        if !facts.confirmed || *level < KycLevel::L1 {
+            return Self::NONE;
+        }
+        // The fields the reviewer saw a value for: those of the last check before the decision.
+        // One provided only later (confirmation lets a missing value be added) was never vouched for.
+        let seen = facts
+            .checks
+            .iter()
+            .filter(|c| c.performed_at <= *decided_at)
+            .max_by_key(|c| c.performed_at)
+            .map_or(FieldSet::EMPTY, |check| {
+                KycField::ALL
+                    .into_iter()
+                    .filter(|&f| *check.outcomes.get(f) != FieldOutcome::NotProvided)
+                    .collect()
+            });
+        Self {
+            fields: rule
+                .cumulative_fields()
+                .intersection(FieldSet::of(&[
+                    KycField::Name,
+                    KycField::Ssn,
+                    KycField::DateOfBirth,
+                ]))
+                .intersection(seen),
+            documents: rule.cumulative_documents(),
+        }
+    }
+
+    /// `outcomes` without the verdicts on the fields the approval still vouches for.
+    fn masked<'c>(&self, outcomes: &'c FieldOutcomes) -> std::borrow::Cow<'c, FieldOutcomes> {
+        if self.fields.is_empty() {
+            return std::borrow::Cow::Borrowed(outcomes);
+        }
+        let mut masked = outcomes.clone();
+        for f in self.fields.iter() {
+            *masked.get_mut(f) = FieldOutcome::NotProvided;
+        }
+        std::borrow::Cow::Owned(masked)
+    }
+}
+
 fn field_states(
     data: &PersonalData,
     latest: Option<&KycCheck>,
-    floor: Option<&LevelRule>,
+    vouched: FieldSet,
     policy: &Policy,
     today: Date,
 ) -> States {
-    let vouched = floor.map_or(FieldSet::EMPTY, LevelRule::cumulative_fields);
     let mut states = [FieldState::Absent; 5];
     for f in KycField::ALL {
         // The latest check covers the current data (the server runs one after every change
@@ -628,17 +706,18 @@ fn field_states(
         };
         states[field_index(f)] = state;
     }
-    // However lenient or old the check, no level rests on a minor's date of birth.
+    // A reviewer's approval stands in for the automated verdict on what it covered.
+    for f in vouched.iter() {
+        states[field_index(f)] = FieldState::Passed;
+    }
+    // However lenient or old the check, and whatever a reviewer approved, no level rests on a
+    // minor's date of birth.
     let dob = &mut states[field_index(KycField::DateOfBirth)];
     if *dob == FieldState::Passed
         && let Some(birth) = data.date_of_birth
         && age_on(birth.date(), today) < i32::from(policy.minimum_age())
     {
         *dob = FieldState::Failed(ProcessReason::Underage);
-    }
-    // A reviewer's approval stands in for the automated verdict on what it covered.
-    for f in vouched.iter() {
-        states[field_index(f)] = FieldState::Passed;
     }
     States(states)
 }
@@ -725,7 +804,12 @@ fn identity_process(
                 .max_by_key(|&(at, _)| at)
                 .map(|(_, r)| r)
         });
-        (ProcessStatus::Failed, reason)
+        // Otherwise (a photocopy, a run of unusable photos, a reviewer's rejection without a
+        // reason of the list) the proof of identity the ladder declares is still missing.
+        (
+            ProcessStatus::Failed,
+            Some(reason.unwrap_or(ProcessReason::MissingDeclaredInformation)),
+        )
     } else {
         // No document yet, or the last one must be retaken: waiting on the end user.
         (ProcessStatus::Pending, None)

@@ -198,12 +198,31 @@ impl Serialize for ChangedFields {
 }
 
 /// Refuses an update that changes a locked field of a confirmed identity
-/// (`422 identity_confirmed_field_locked`). Call it with the stored state, before writing.
+/// (`422 identity_confirmed_field_locked`). Call it with the stored state and data, before
+/// writing.
+///
+/// A missing SSN or date of birth may still be provided: a ladder can ask for one after
+/// confirmation (an approval at a level, or a move to a region whose ladder needs an SSN), and
+/// refusing it would leave the identity asking for a value it can never be given. Once
+/// provided, it is locked like the rest.
 ///
 /// # Errors
 /// [`TierError::IdentityConfirmedFieldLocked`] naming every locked field the update changes.
-pub fn ensure_unlocked(prior: &KycState, changed: ChangedFields) -> Result<(), TierError> {
-    let locked = changed.locked();
+pub fn ensure_unlocked(
+    prior: &KycState,
+    old: &PersonalData,
+    changed: ChangedFields,
+) -> Result<(), TierError> {
+    let provided_now = |field: &PersonalField| match field {
+        PersonalField::Ssn => old.ssn.is_none(),
+        PersonalField::DateOfBirth => old.date_of_birth.is_none(),
+        _ => false,
+    };
+    let locked: ChangedFields = changed
+        .locked()
+        .iter()
+        .filter(|f| !provided_now(f))
+        .collect();
     if prior.identity_confirmed && !locked.is_empty() {
         return Err(TierError::IdentityConfirmedFieldLocked { fields: locked });
     }

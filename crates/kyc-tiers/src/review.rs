@@ -52,7 +52,8 @@ impl PendingReview {
         }
     }
 
-    /// Approves the identity at `level`, which becomes its floor until its KYC data changes.
+    /// Approves the identity at `level`, which becomes its floor until its KYC data changes; what
+    /// confirmation freezes stays vouched for while this is the last decision (`docs/tier-policy.md`).
     ///
     /// # Errors
     /// [`TierError::LevelNotAvailable`] when the identity's ladder has no such level.

@@ -624,7 +624,7 @@ fn a_duplicate_ssn_goes_to_review_at_once() {
 }
 
 #[test]
-fn an_approval_is_a_floor_until_the_data_changes() {
+fn an_approval_vouches_for_what_confirmation_freezes() {
     let full = us_full();
     let mut checks = vec![
         check(&full, &[KycField::Ssn], 0),
@@ -647,31 +647,113 @@ fn an_approval_is_a_floor_until_the_data_changes() {
     assert_eq!(process(&e, ProcessName::TaxDetails), (P::Ok, None));
     assert_eq!(e.failed_attempts(), 0);
 
-    // The data changes (a new check runs) and fails again: the floor is gone.
-    checks.push(check(&full, &[KycField::Ssn], 3));
-    let e = run(&full, &checks, &[], &reviews);
-    assert_eq!(e.level(), KycLevel::L0);
-    assert_eq!(reqs(&e), ["Ssn is invalid"]);
-    assert_eq!(
-        (e.failed_attempts(), e.review_status()),
-        (1, ReviewStatus::Approved)
-    );
-    // Confirmation is sticky, once the server carries it over.
+    // The server carries the confirmation over, and confirmation freezes the SSN.
     let prior = KycState {
         identity_confirmed: true,
         ..KycState::default()
     };
+    let confirmed = |checks: &[KycCheck]| {
+        let facts = Facts {
+            checks,
+            reviews: &reviews,
+            ..Facts::new(&full).with_prior(&prior)
+        };
+        evaluate(&facts, &POLICY, TODAY)
+    };
+    // Later checks (the phone changed, an explicit re-run) fail the same SSN again: the
+    // reviewer saw it, so the approval stands and they are not failed attempts.
+    checks.push(check(&full, &[KycField::Ssn], 3));
+    checks.push(check(&full, &[KycField::Ssn], 4));
+    let e = confirmed(&checks);
+    assert_eq!(e.level(), KycLevel::L1);
+    assert!(reqs(&e).is_empty());
+    assert_eq!(process(&e, ProcessName::TaxDetails), (P::Ok, None));
+    assert_eq!(
+        (e.failed_attempts(), e.review_status()),
+        (0, ReviewStatus::Approved)
+    );
+    // What confirmation leaves open follows the data again: the integrator can fix it.
+    checks.push(check(&full, &[KycField::Address, KycField::Ssn], 5));
+    let e = confirmed(&checks);
+    assert_eq!(e.level(), KycLevel::L0);
+    assert_eq!(reqs(&e), ["Address is invalid"]);
+    assert!(e.identity_confirmed(), "confirmation is sticky");
+    assert_eq!(
+        (e.failed_attempts(), e.review_status()),
+        (1, ReviewStatus::Approved)
+    );
+    checks.push(check(&full, &[KycField::Address], 6));
+    assert_eq!(confirmed(&checks).review_status(), ReviewStatus::Pending);
+    // Without confirmation nothing is frozen: the floor ends at the next check.
+    let e = run(&full, &checks[..3], &[], &reviews);
+    assert_eq!(e.level(), KycLevel::L0);
+    assert_eq!(reqs(&e), ["Ssn is invalid"]);
+}
+
+#[test]
+fn an_approval_does_not_vouch_for_what_it_never_saw() {
+    // Approved at L2 with no SSN (an international identity, then a move to the US): the SSN
+    // provided afterwards is checked like any other.
+    let gb = gb_full();
+    let mut checks = vec![
+        check(&gb, &[KycField::Address], 0),
+        check(&gb, &[KycField::Address], 1),
+    ];
+    let record = run(&gb, &checks, &[], &[])
+        .pending_review()
+        .unwrap()
+        .approve(KycLevel::L2, at(2))
+        .unwrap();
+    let reviews = [record];
+    let prior = KycState {
+        identity_confirmed: true,
+        ..KycState::default()
+    };
+    let mut moved = us_full();
+    moved.first_name = gb.first_name.clone();
+    moved.last_name = gb.last_name.clone();
+    moved.date_of_birth = gb.date_of_birth;
+    checks.push(check(&moved, &[KycField::Ssn], 3));
     let facts = Facts {
         checks: &checks,
         reviews: &reviews,
-        ..Facts::new(&full).with_prior(&prior)
+        ..Facts::new(&moved).with_prior(&prior)
     };
-    assert!(evaluate(&facts, &POLICY, TODAY).identity_confirmed());
-    checks.push(check(&full, &[KycField::Ssn], 4));
+    let e = evaluate(&facts, &POLICY, TODAY);
+    assert_eq!(e.level(), KycLevel::L0);
+    assert_eq!(reqs(&e), ["Ssn is invalid"]);
+    // The approved level's document stays vouched for.
+    assert!(docs(&e).is_empty());
+    assert_eq!(process(&e, ProcessName::Identity), (P::Ok, None));
+}
+
+#[test]
+fn no_approval_makes_a_minor_verified() {
+    let mut minor = us_full();
+    minor.date_of_birth = Some(DateOfBirth::parse("2008-01-06").unwrap()); // 17 on TODAY
+    let checks = [
+        check_with(
+            outcomes(&minor, &[(KycField::DateOfBirth, ProcessReason::Underage)]),
+            0,
+        ),
+        check_with(
+            outcomes(&minor, &[(KycField::DateOfBirth, ProcessReason::Underage)]),
+            1,
+        ),
+    ];
+    let record = run(&minor, &checks, &[], &[])
+        .pending_review()
+        .unwrap()
+        .approve(KycLevel::L2, at(2))
+        .unwrap();
+    let e = run(&minor, &checks, &[], &[record]);
+    assert_eq!(e.level(), KycLevel::L0);
+    assert_eq!(reqs(&e), ["DateOfBirth is invalid"]);
     assert_eq!(
-        run(&full, &checks, &[], &reviews).review_status(),
-        ReviewStatus::Pending
+        process(&e, ProcessName::Profile),
+        (P::Failed, Some(ProcessReason::Underage))
     );
+    assert!(!e.identity_confirmed());
 }
 
 #[test]
@@ -817,7 +899,10 @@ fn exhausted_uploads_reject_only_what_needs_a_document() {
     assert_eq!(e.uploads().rejections(), 3);
     assert!(e.uploads().can_upload().is_err());
     assert_eq!(statuses(&e), [E::Verified, E::Verified, E::Rejected]);
-    assert_eq!(process(&e, ProcessName::Identity).0, P::Failed);
+    assert_eq!(
+        process(&e, ProcessName::Identity),
+        (P::Failed, Some(ProcessReason::MissingDeclaredInformation))
+    );
     assert_eq!(e.summary(), SummaryStatus::Restricted);
     // Eight resubmits are two rejections: one more try is allowed.
     let e = run(&full, &checks, &documents[..8], &[]);
@@ -889,17 +974,17 @@ fn the_confirmed_field_lock() {
         identity_confirmed: true,
         ..KycState::default()
     };
-    let err = ensure_unlocked(&confirmed, changed).unwrap_err();
+    let err = ensure_unlocked(&confirmed, &old, changed).unwrap_err();
     assert_eq!(err.code(), "identity_confirmed_field_locked");
     assert_eq!(
         err.to_string(),
         "the identity is confirmed; these fields can no longer change: firstName, gender"
     );
-    assert!(ensure_unlocked(&KycState::default(), changed).is_ok());
+    assert!(ensure_unlocked(&KycState::default(), &old, changed).is_ok());
     let email_only: ChangedFields = [PersonalField::Email, PersonalField::Address]
         .into_iter()
         .collect();
-    assert!(ensure_unlocked(&confirmed, email_only).is_ok());
+    assert!(ensure_unlocked(&confirmed, &old, email_only).is_ok());
     assert!(ChangedFields::between(&old, &old).is_empty());
     assert!(!ChangedFields::between(&old, &new).locked().is_empty());
     let only_email: ChangedFields = std::iter::once(PersonalField::Email).collect();
@@ -907,7 +992,24 @@ fn the_confirmed_field_lock() {
     let mut without_ssn = old.clone();
     without_ssn.ssn = None;
     assert!(
-        ensure_unlocked(&confirmed, ChangedFields::between(&old, &without_ssn)).is_err(),
+        ensure_unlocked(&confirmed, &old, ChangedFields::between(&old, &without_ssn)).is_err(),
         "clearing a locked field is a change"
+    );
+    // A missing SSN or date of birth may be provided once; a missing gender may not.
+    let mut bare = old.clone();
+    bare.ssn = None;
+    bare.date_of_birth = None;
+    assert!(ensure_unlocked(&confirmed, &bare, ChangedFields::between(&bare, &old)).is_ok());
+    let mut with_gender = bare.clone();
+    with_gender.gender = Some(kyc_model::Gender::Female);
+    let err = ensure_unlocked(
+        &confirmed,
+        &bare,
+        ChangedFields::between(&bare, &with_gender),
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "the identity is confirmed; these fields can no longer change: gender"
     );
 }
