@@ -325,7 +325,11 @@ fn filtered(
                         } else {
                             "legal_name"
                         };
-                        q.filter(dialect::contains_ignoring_case(backend, column, needle))
+                        q.filter(dialect::like_ignoring_case(
+                            backend,
+                            column,
+                            crate::list::like_contains_pattern(needle),
+                        ))
                     }
                 }
             };

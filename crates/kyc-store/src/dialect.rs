@@ -15,13 +15,13 @@ use crate::{
     schema::{idempotency_records, outbox_events, webhook_configs},
 };
 
-/// `column` contains `needle`, ignoring case: `ILIKE` on PostgreSQL, `LIKE` on SQLite (whose
-/// `LIKE` already ignores ASCII case). `column` comes from a fixed whitelist, never from input;
-/// the pattern is bound.
-pub(crate) fn contains_ignoring_case<QS: 'static>(
+/// `column` matches the `LIKE` pattern, ignoring case: `ILIKE` on PostgreSQL, `LIKE` on SQLite
+/// (whose `LIKE` already ignores ASCII case). `column` is SQL from a fixed whitelist, never from
+/// input; the pattern is bound (`crate::list::like_contains_pattern`, `like_exact_pattern`).
+pub(crate) fn like_ignoring_case<QS: 'static>(
     backend: Backend,
     column: &'static str,
-    needle: &str,
+    pattern: String,
 ) -> Box<dyn BoxableExpression<QS, MultiBackend, SqlType = Bool>> {
     let op = match backend {
         Backend::Postgres => "ILIKE",
@@ -29,7 +29,7 @@ pub(crate) fn contains_ignoring_case<QS: 'static>(
     };
     Box::new(
         sql::<Bool>(&format!("{column} {op} "))
-            .bind::<Text, _>(crate::list::like_contains_pattern(needle))
+            .bind::<Text, _>(pattern)
             .sql(" ESCAPE '\\'"),
     )
 }

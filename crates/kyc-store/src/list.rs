@@ -53,8 +53,8 @@ pub enum FilterField {
     Email,
     FirstName,
     LastName,
-    /// Persons: the first or the last name (seed 001's `filter[name]`); companies: the legal
-    /// name.
+    /// Persons: the first, the last or the full name, ignoring case (seed 001's
+    /// `filter[name]=fred`); companies: the legal name.
     Name,
     KycLevel,
     ReviewStatus,
@@ -456,17 +456,21 @@ fn parse_op(field: FilterField, value: &str) -> Result<FilterOp, (&'static str, 
         .map_err(|m| ("value", m.to_owned()))
 }
 
-/// `%` and `_` in user input match themselves: escaped with `\` (used as the `ESCAPE` char).
+/// A `LIKE` pattern for values containing `needle`. `%` and `_` in user input match themselves:
+/// escaped with `\` (used as the `ESCAPE` char).
 pub(crate) fn like_contains_pattern(needle: &str) -> String {
-    let mut p = String::with_capacity(needle.len() + 2);
-    p.push('%');
-    for c in needle.chars() {
+    format!("%{}%", like_exact_pattern(needle))
+}
+
+/// A `LIKE` pattern for `value` itself (with `ILIKE`, equality ignoring case).
+pub(crate) fn like_exact_pattern(value: &str) -> String {
+    let mut p = String::with_capacity(value.len() + 2);
+    for c in value.chars() {
         if matches!(c, '%' | '_' | '\\') {
             p.push('\\');
         }
         p.push(c);
     }
-    p.push('%');
     p
 }
 

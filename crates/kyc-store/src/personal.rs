@@ -871,33 +871,13 @@ fn filtered(
     let mut q = live_boxed(tenant);
     for f in &query.filters {
         q = match (f.field, &f.op) {
-            (FilterField::Name, FilterOp::Like(needle)) => q.filter(
-                dialect::contains_ignoring_case(backend, "first_name", needle).or(
-                    dialect::contains_ignoring_case(backend, "last_name", needle),
-                ),
-            ),
-            (FilterField::Name, op) => {
-                let (first, last) = (
-                    p::first_name.assume_not_null(),
-                    p::last_name.assume_not_null(),
-                );
-                match op {
-                    FilterOp::Eq(v) => q.filter(first.eq(v.clone()).or(last.eq(v.clone()))),
-                    FilterOp::In(vs) => {
-                        q.filter(first.eq_any(vs.clone()).or(last.eq_any(vs.clone())))
-                    }
-                    FilterOp::NotIn(vs) => {
-                        q.filter(first.ne_all(vs.clone()).and(last.ne_all(vs.clone())))
-                    }
-                    FilterOp::Like(_) => q,
-                }
-            }
+            (FilterField::Name, op) => q.filter(name_filter(backend, op)),
             (FilterField::Type, op) if op.admits(Listing::Persons.identity_type()) => q,
             (FilterField::Type, _) => q.filter(p::id.is_null()),
-            (field, FilterOp::Like(needle)) => q.filter(dialect::contains_ignoring_case(
+            (field, FilterOp::Like(needle)) => q.filter(dialect::like_ignoring_case(
                 backend,
                 like_column(field),
-                needle,
+                crate::list::like_contains_pattern(needle),
             )),
             (FilterField::Blocked, op) => {
                 let b = |v: &String| v == "true";
@@ -916,6 +896,51 @@ fn filtered(
         };
     }
     q
+}
+
+type NameCondition = Box<
+    dyn BoxableExpression<
+            personal_identities::table,
+            MultiBackend,
+            SqlType = diesel::sql_types::Bool,
+        >,
+>;
+
+/// `filter[name]`: a person whose first name, last name or full name (first and last, or first,
+/// middle and last, separated by single spaces) is one of the values, ignoring case (ASCII case
+/// on SQLite), or, with `like:`, whose first or last name contains the text.
+fn name_filter(backend: crate::Backend, op: &FilterOp) -> NameCondition {
+    const NAMES: [&str; 4] = [
+        "first_name",
+        "last_name",
+        "(first_name || ' ' || last_name)",
+        "(first_name || ' ' || middle_name || ' ' || last_name)",
+    ];
+    let any = |patterns: Vec<String>, columns: &[&'static str]| -> NameCondition {
+        patterns
+            .iter()
+            .flat_map(|p| {
+                columns
+                    .iter()
+                    .map(|c| dialect::like_ignoring_case(backend, c, p.clone()))
+            })
+            .reduce(|a, b| Box::new(a.or(b)))
+            .unwrap_or_else(|| Box::new(diesel::dsl::sql::<diesel::sql_types::Bool>("1 = 0")))
+    };
+    let exact = |vs: &[String]| {
+        vs.iter()
+            .map(|v| crate::list::like_exact_pattern(v))
+            .collect()
+    };
+    match op {
+        FilterOp::Eq(v) => any(exact(std::slice::from_ref(v)), &NAMES),
+        FilterOp::In(vs) => any(exact(vs), &NAMES),
+        FilterOp::NotIn(vs) => Box::new(diesel::dsl::not(any(exact(vs), &NAMES))),
+        FilterOp::Like(needle) => any(
+            vec![crate::list::like_contains_pattern(needle)],
+            &NAMES[..2],
+        ),
+    }
 }
 
 /// The SQL name of a column that `like:` applies to; `FilterField::supports_like` guarantees

@@ -91,8 +91,16 @@ both_backends! {
         assert_eq!(ids(&app.list_people(&key, "filter[email]=like:list.example").await).len(), 5);
         assert_eq!(ids(&app.list_people(&key, "filter[email]=like:nobody").await), Vec::<String>::new());
         assert_eq!(ids(&app.list_people(&key, "filter[firstName]=like:ali").await), vec![id(0)]);
-        // Seed 001's `name`: the first or the last name.
+        // Seed 001's `name` (its sample is `filter[name]=fred`): the first, the last or the
+        // full name, ignoring case.
         assert_eq!(ids(&app.list_people(&key, "filter[name]=Alice").await), vec![id(0)]);
+        assert_eq!(ids(&app.list_people(&key, "filter[name]=alice").await), vec![id(0)]);
+        assert_eq!(ids(&app.list_people(&key, "filter[name]=alice%20doe").await), vec![id(0)]);
+        assert_eq!(ids(&app.list_people(&key, "filter[name]=ALICE%20Doe").await), vec![id(0)]);
+        assert_eq!(ids(&app.list_people(&key, "filter[name]=Alic").await), Vec::<String>::new());
+        assert_eq!(ids(&app.list_people(&key, "filter[name]=Alic_").await), Vec::<String>::new(), "no wildcards");
+        assert_eq!(ids(&app.list_people(&key, "filter[name]=doe").await).len(), 5);
+        assert_eq!(ids(&app.list_people(&key, "filter[name]=nin:alice,bob").await).len(), 3);
         assert_eq!(ids(&app.list_people(&key, "filter[name]=Doe").await).len(), 5);
         assert_eq!(ids(&app.list_people(&key, "filter[name]=like:ali").await), vec![id(0)]);
         assert_eq!(ids(&app.list_people(&key, "filter[name]=like:OE").await).len(), 5);

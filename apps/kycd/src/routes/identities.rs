@@ -197,7 +197,7 @@ pub async fn delete_person(
 /// `page[number]`, `all=true`.
 #[utoipa::path(get, path = "/api/trust/v1/personal-identities", tag = "identities",
     params(
-        ("filter[email]" = Option<String>, Query, description = "value, like:x, in:a,b or nin:a,b; also filter[id], filter[firstName], filter[lastName], filter[name] (first or last name), filter[kycLevel], filter[reviewStatus], filter[blocked], filter[containerId], filter[type] (person: every identity here; company: none)"),
+        ("filter[email]" = Option<String>, Query, description = "value, like:x, in:a,b or nin:a,b; also filter[id], filter[firstName], filter[lastName], filter[name] (first, last or full name, ignoring case), filter[kycLevel], filter[reviewStatus], filter[blocked], filter[containerId], filter[type] (person: every identity here; company: none)"),
         ("sort" = Option<String>, Query, description = "createdAt, -createdAt, updatedAt or -updatedAt"),
         ("page[size]" = Option<u32>, Query, description = "1-100, default 30"),
         ("page[number]" = Option<u32>, Query, description = "from 1"),
