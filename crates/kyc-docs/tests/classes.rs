@@ -90,6 +90,18 @@ fn sharp_photo_passes_every_check() {
 }
 
 #[test]
+fn a_light_card_on_a_light_table_passes() {
+    // A black-box tester's photos: a light card with a dark header band on a light grey or
+    // light wooden table. Otsu's split put the band on one side and the card with the table
+    // on the other, and the card was resubmitted for `cutoff` ("no document outline found").
+    for table in [[165, 165, 165], [200, 200, 200], [190, 170, 140]] {
+        let a = check(&flat_card_photo((100, 500), table));
+        assert_eq!(a.verdict, Verdict::Pass, "{table:?}: {}", explain(&a));
+        assert!(a.metrics.document_located);
+    }
+}
+
+#[test]
 fn a_larger_sharp_photo_has_no_resolution_warning() {
     let mut s = Scene::sharp(1200, 1800);
     s.seed = 11;
@@ -240,10 +252,12 @@ fn card_with_dark_fields_crossing_any_side_is_resubmitted_for_cutoff() {
 }
 
 /// A black-box tester's photo (`gen.py`): a 1000x630 flat colour card, its top left corner
-/// at `at`, on a 1200x1800 dark striped table. The card has a dark blue header, a portrait,
+/// at `at`, on a 1200x1800 striped table around `table` (RGB; dark brown in the first one). The card has a dark blue header, a portrait,
 /// 14 solid dark text bars from its middle towards its right edge and a red stripe across it,
 /// so wherever it crosses the frame, dark fields reach the frame border.
-fn flat_card_photo(at: (i64, i64)) -> Vec<u8> {
+const BROWN: [i64; 3] = [90, 60, 35];
+
+fn flat_card_photo(at: (i64, i64), table: [i64; 3]) -> Vec<u8> {
     let (w, h) = (1200i64, 1800i64);
     let (cw, ch) = (1000i64, 630i64);
     let mut seed = 0x2545_F491_4F6C_DD1Du64;
@@ -256,7 +270,8 @@ fn flat_card_photo(at: (i64, i64)) -> Vec<u8> {
     let mut px = vec![0u8; (w * h * 3) as usize];
     for y in 0..h {
         let c = if y % 3 == 0 { next(-15, 15) } else { 0 };
-        let table = [90 + c, 60 + c, 35 + c.div_euclid(2)].map(|v| v as u8);
+        let table =
+            [table[0] + c, table[1] + c, table[2] + c.div_euclid(2)].map(|v| v.clamp(0, 255) as u8);
         for x in 0..w {
             px[((y * w + x) * 3) as usize..][..3].copy_from_slice(&table);
         }
@@ -339,7 +354,7 @@ fn flat_card_crossing_the_frame_is_resubmitted_for_cutoff() {
     ];
     let mut missed = Vec::new();
     for at in crossing {
-        let a = check(&flat_card_photo(at));
+        let a = check(&flat_card_photo(at, BROWN));
         let (passed, measured, threshold) = measured(&a, QualityCode::Cutoff);
         if !a.metrics.document_located || passed || measured < 3.0 * threshold {
             missed.push(format!("{at:?}: {}", explain(&a)));
@@ -348,7 +363,7 @@ fn flat_card_crossing_the_frame_is_resubmitted_for_cutoff() {
     assert!(missed.is_empty(), "{missed:#?}");
     // Inside, 100 px and 20 px from the nearest side: passes.
     for at in [(100, 585), (180, 700), (20, 1150)] {
-        let a = check(&flat_card_photo(at));
+        let a = check(&flat_card_photo(at, BROWN));
         assert_eq!(a.verdict, Verdict::Pass, "{at:?}: {}", explain(&a));
         assert_eq!(measured(&a, QualityCode::Cutoff).1, 0.0, "{at:?}");
     }
