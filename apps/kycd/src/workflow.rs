@@ -85,6 +85,9 @@ pub struct Unit<'c> {
     conn: &'c mut DbConnection,
     audit: Vec<audit::NewAuditEvent>,
     events: Vec<(TenantId, EventType, serde_json::Value)>,
+    /// The identities this unit has written, with the version it wrote: one request moves an
+    /// identity on by one version, however many writes it takes (its data, then its state).
+    moved: Vec<(PersonalIdentityId, i64)>,
 }
 
 impl std::ops::Deref for Unit<'_> {
@@ -112,6 +115,7 @@ impl Unit<'_> {
             conn,
             audit: Vec::new(),
             events: Vec::new(),
+            moved: Vec::new(),
         };
         let done = work(&mut unit)?;
         unit.flush()?;
@@ -121,6 +125,20 @@ impl Unit<'_> {
     /// Records an audit entry, written in order with the unit's others.
     pub fn audit(&mut self, event: audit::NewAuditEvent) {
         self.audit.push(event);
+    }
+
+    /// The version a write of `identity` leaves: the next one, unless this unit already
+    /// moved it to its current one. Call [`Unit::moved`] after the write.
+    fn next_version(&self, identity: &PersonalIdentity) -> i64 {
+        if self.moved.contains(&(identity.id, identity.version)) {
+            identity.version
+        } else {
+            identity.version + 1
+        }
+    }
+
+    fn moved(&mut self, identity: &PersonalIdentity) {
+        self.moved.push((identity.id, identity.version));
     }
 
     /// Records a webhook event, queued in order with the unit's others if the tenant subscribes
@@ -134,6 +152,7 @@ impl Unit<'_> {
             conn,
             audit,
             events,
+            moved: _,
         } = self;
         audit::append_all(conn, &audit)?;
         let mut tenants: Vec<TenantId> = events.iter().map(|(tenant, _, _)| *tenant).collect();
@@ -290,10 +309,19 @@ fn settle_record(
         return Ok(identity);
     }
     let review_reason = review_reason(&evaluation);
-    let written = personal::update_kyc(conn, tenant, identity.id, identity.version, &new_state)?;
+    let next = conn.next_version(&identity);
+    let written = personal::update_kyc(
+        conn,
+        tenant,
+        identity.id,
+        identity.version,
+        next,
+        &new_state,
+    )?;
     let old: KycState = std::mem::replace(&mut identity.kyc, new_state);
     identity.version = written.version;
     identity.updated_at = written.updated_at;
+    conn.moved(&identity);
     announce_state(conn, &identity, &old, review_reason, actor)?;
     Ok(identity)
 }
@@ -539,6 +567,7 @@ fn change_data(
             ..current.clone()
         },
     )?;
+    conn.moved(&updated);
     audit_identity(
         conn,
         &updated,

@@ -755,13 +755,16 @@ pub fn update(
 }
 
 /// Writes only the KYC state (the tier engine's output), with the same version check as
-/// [`update`]; needs no keys.
+/// [`update`], leaving the version at `new_version`: `expected_version + 1` for a change of its
+/// own, `expected_version` when it completes a write of the same transaction (a PATCH stores
+/// the data, runs the check, then the state: one change, one version). Needs no keys.
 #[tracing::instrument(skip_all, fields(tenant = %tenant, id = %id))]
 pub fn update_kyc(
     conn: &mut DbConnection,
     tenant: TenantId,
     id: PersonalIdentityId,
     expected_version: i64,
+    new_version: i64,
     kyc: &KycState,
 ) -> Result<Written, StoreError> {
     let cols = KycColumns::new(kyc)?;
@@ -771,13 +774,12 @@ pub fn update_kyc(
         id,
         expected_version
     ))
-    .set((
-        &cols,
-        p::version.eq(expected_version + 1),
-        p::updated_at.eq(now),
-    ))
+    .set((&cols, p::version.eq(new_version), p::updated_at.eq(now),))
     .execute(conn))?;
-    check_written(conn, tenant, id, expected_version, n, now)
+    check_written(conn, tenant, id, expected_version, n, now).map(|w| Written {
+        version: new_version,
+        ..w
+    })
 }
 
 /// The row an optimistic update may touch: this id, this tenant, still at `expected`, live.

@@ -104,6 +104,10 @@ both_backends! {
         assert_eq!(person["upgradeRequirements"], json!(["Ssn is not provided", "DateOfBirth is not provided"]));
         let cleared = app.patch_person(&key, id, &json!({ "address": null, "middleName": null })).await;
         cleared.assert_status(200);
+        // One PATCH is one version, though it stores the data, then the state the new check
+        // gives.
+        assert_eq!(cleared.json["version"].as_i64(), person["version"].as_i64().map(|v| v + 1), "{}", cleared.text);
+        assert_eq!(cleared.header("etag").unwrap(), format!("\"v{}\"", cleared.json["version"]));
         assert!(cleared.json.get("address").is_none(), "{}", cleared.text);
         assert!(cleared.json.get("middleName").is_none(), "{}", cleared.text);
         assert_eq!(

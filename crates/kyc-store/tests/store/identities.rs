@@ -149,13 +149,19 @@ both_backends! {
         let mut k = kyc();
         k.kyc_level = KycLevel::L2;
         k.review_status = ReviewStatus::Approved;
-        let w = db.write(|c| personal::update_kyc(c, t, made.id, 2, &k)).unwrap();
+        let w = db.write(|c| personal::update_kyc(c, t, made.id, 2, 3, &k)).unwrap();
         assert_eq!(w.version, 3);
         let read = db.run(|c| personal::find(c, db.keys(), t, made.id)).unwrap();
         assert_eq!(read.kyc, k);
         assert_eq!(read.version, 3);
         assert_eq!(read.updated_at, w.updated_at);
-        assert!(db.write(|c| personal::update_kyc(c, t, made.id, 2, &k)).unwrap_err().is_conflict());
+        assert!(db.write(|c| personal::update_kyc(c, t, made.id, 2, 3, &k)).unwrap_err().is_conflict());
+        // Completing a write of the same transaction keeps the version it moved to.
+        k.review_status = ReviewStatus::Pending;
+        let w = db.write(|c| personal::update_kyc(c, t, made.id, 3, 3, &k)).unwrap();
+        assert_eq!(w.version, 3);
+        let read = db.run(|c| personal::find(c, db.keys(), t, made.id)).unwrap();
+        assert_eq!((read.version, read.kyc.review_status), (3, ReviewStatus::Pending));
 
         // Email changes are checked against the tenant's other identities.
         let other = identity(db, t, person(2));
@@ -168,7 +174,7 @@ both_backends! {
         let mut foreign = read.clone();
         foreign.tenant_id = stranger;
         assert!(db.write(|c| personal::update(c, db.keys(), &foreign)).unwrap_err().is_not_found());
-        assert!(db.write(|c| personal::update_kyc(c, t, PersonalIdentityId::random(), 1, &k)).unwrap_err().is_not_found());
+        assert!(db.write(|c| personal::update_kyc(c, t, PersonalIdentityId::random(), 1, 2, &k)).unwrap_err().is_not_found());
     }
 
     fn ssn_duplicates_use_the_blind_index(db) {
@@ -204,7 +210,7 @@ both_backends! {
         assert!(db.run(|c| personal::ssn_duplicates(c, db.keys(), other, a.data.ssn.as_ref().unwrap(), None, 10)).unwrap().is_empty());
         let mut k = kyc();
         k.blocked = true;
-        assert!(db.write(|c| personal::update_kyc(c, other, a.id, 1, &k)).unwrap_err().is_not_found());
+        assert!(db.write(|c| personal::update_kyc(c, other, a.id, 1, 2, &k)).unwrap_err().is_not_found());
     }
 
     /// `find_each` answers each lookup as `find` would, in order: one statement for all of them

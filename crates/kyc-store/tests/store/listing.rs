@@ -75,7 +75,7 @@ fn fixture(db: &TestDb) -> (kyc_model::TenantId, Vec<PersonalIdentity>) {
             ..KycState::default()
         };
         let w = db
-            .write(|c| personal::update_kyc(c, t, p.id, p.version, &k))
+            .write(|c| personal::update_kyc(c, t, p.id, p.version, p.version + 1, &k))
             .unwrap();
         p.kyc = k;
         p.version = w.version;
