@@ -450,10 +450,17 @@ fn parse_op(field: FilterField, value: &str) -> Result<FilterOp, (&'static str, 
     if let Some(rest) = value.strip_prefix("nin:") {
         return list(rest).map(FilterOp::NotIn);
     }
-    field
-        .canonical(value)
-        .map(FilterOp::Eq)
-        .map_err(|m| ("value", m.to_owned()))
+    field.canonical(value).map(FilterOp::Eq).map_err(|m| {
+        // No filterable value contains a colon, so `gt:5` or `eq:x` names an operator this
+        // list does not have: say so, rather than that `gt:5` is not a level.
+        match value.split_once(':') {
+            Some((op, _)) if !op.is_empty() && op.bytes().all(|b| b.is_ascii_alphabetic()) => (
+                "operator",
+                "unknown operator: use a value, like:x, in:a,b or nin:a,b".to_owned(),
+            ),
+            _ => ("value", m.to_owned()),
+        }
+    })
 }
 
 /// A `LIKE` pattern for values containing `needle`. `%` and `_` in user input match themselves:
@@ -554,6 +561,8 @@ mod tests {
             ("page[number]", "0"),
             ("all", "maybe"),
             ("include", "x"),
+            ("filter[kycLevel]", "gt:L1"),
+            ("filter[email]", "eq:a@b.co"),
         ]);
         let rules: Vec<&str> = v.iter().map(|(_, r)| *r).collect();
         assert_eq!(
@@ -570,7 +579,9 @@ mod tests {
                 "range",
                 "range",
                 "value",
-                "unknown_parameter"
+                "unknown_parameter",
+                "operator",
+                "operator"
             ]
         );
         assert_eq!(v[0].0, "filter[ssn]");
