@@ -361,6 +361,11 @@ fn announce_state(
 
 /// The reason an identity review names: a duplicate first, else the first process's reason.
 fn review_reason(evaluation: &Evaluation<'_>) -> Option<ProcessReason> {
+    // A duplicate sends an identity to review even where its ladder does not use the field
+    // (an international identity's SSN), so no process names it.
+    if evaluation.review_trigger() == Some(kyc_tiers::ReviewTrigger::Duplicate) {
+        return Some(ProcessReason::Duplicate);
+    }
     let processes = evaluation.processes();
     processes
         .iter()

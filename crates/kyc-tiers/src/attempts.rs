@@ -80,6 +80,14 @@ impl KycAttempts {
         }
     }
 
+    /// Why the identity must be reviewed, if it must.
+    pub const fn trigger(self) -> Option<ReviewTrigger> {
+        match self {
+            Self::Open { .. } => None,
+            Self::ReviewRequired { trigger, .. } => Some(trigger),
+        }
+    }
+
     /// Whether the identity must be reviewed.
     pub const fn review_required(self) -> bool {
         matches!(self, Self::ReviewRequired { .. })

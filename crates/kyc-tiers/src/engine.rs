@@ -11,7 +11,7 @@ use serde::Serialize;
 use time::{Date, OffsetDateTime};
 
 use crate::{
-    DocumentAttempts, DocumentSet, FieldSet, KycAttempts, Policy,
+    DocumentAttempts, DocumentSet, FieldSet, KycAttempts, Policy, ReviewTrigger,
     policy::{Ladder, LevelRule, level_index},
 };
 
@@ -106,6 +106,8 @@ pub struct Evaluation<'p> {
     eligibility: Vec<Eligibility<'p>>,
     failed_attempts: u32,
     #[serde(skip)]
+    review_trigger: Option<ReviewTrigger>,
+    #[serde(skip)]
     uploads: DocumentAttempts,
     #[serde(skip)]
     policy: &'p Policy,
@@ -181,6 +183,12 @@ impl<'p> Evaluation<'p> {
     /// Failed KYC checks since the last review decision.
     pub const fn failed_attempts(&self) -> u32 {
         self.failed_attempts
+    }
+
+    /// Why the checks since the last decision require review, if they do: a duplicate (on any
+    /// field, even one the ladder does not use) or too many failed attempts.
+    pub const fn review_trigger(&self) -> Option<ReviewTrigger> {
+        self.review_trigger
     }
 
     /// The document attempt counter; [`DocumentAttempts::can_upload`] gates the next upload.
@@ -599,6 +607,7 @@ pub fn evaluate<'p>(facts: &Facts<'_>, policy: &'p Policy, today: Date) -> Evalu
         processes,
         eligibility,
         failed_attempts: attempts.failed(),
+        review_trigger: attempts.trigger(),
         uploads: docs.attempts,
         policy,
     }

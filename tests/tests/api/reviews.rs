@@ -70,6 +70,22 @@ async fn item_for(app: &TestApp, operator: &str, query: &str, identity: &str) ->
 }
 
 both_backends! {
+    /// A duplicate SSN sends an international identity to review too, though its ladder does
+    /// not use the SSN and so no process fails: the queue still says why.
+    async fn an_international_duplicate_is_queued_as_a_duplicate(app) {
+        let (key, operator, _) = keys(&app);
+        let mut body = person_body(&unique_email());
+        body["phone"] = json!("+447911123456");
+        body["address"] = json!({ "street1": "1 High Street", "city": "Manchester", "postalCode": "M4 1AA", "country": "GB" });
+        body["ssn"] = json!("222-22-2222");
+        let person = app.new_person(&key, &body).await;
+        assert_eq!(person["reviewStatus"], "pending", "{person}");
+        let item = item_for(&app, &operator, "kind=identity", person["id"].as_str().unwrap()).await;
+        assert_eq!(item["reason"], "duplicate", "{item}");
+    }
+}
+
+both_backends! {
     /// Two failed KYC attempts: the identity is queued with what a reviewer needs (no SSN);
     /// an approval at L1 lifts it to L1, is audited, and cannot be made twice.
     async fn identity_review_approved_at_l1(app) {

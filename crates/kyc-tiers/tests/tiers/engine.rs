@@ -11,7 +11,8 @@ use kyc_model::{
 };
 use kyc_tiers::{
     BuiltinVerifier, ChangedFields, DocumentSet, Evaluation, Facts, FieldSet, PersonalField,
-    Policy, TierError, Verifier, VerifyContext, decide_document, ensure_unlocked, evaluate,
+    Policy, ReviewTrigger, TierError, Verifier, VerifyContext, decide_document, ensure_unlocked,
+    evaluate,
 };
 
 use crate::common::*;
@@ -444,6 +445,16 @@ fn an_ssn_does_not_matter_to_international_end_users() {
         "an SSN failure is not a failed attempt here"
     );
     assert_eq!(e.review_status(), ReviewStatus::None);
+    assert_eq!(e.review_trigger(), None);
+    assert_eq!(process(&e, ProcessName::TaxDetails), (P::Exempt, None));
+    // A duplicate still sends it to review, and says why.
+    let duplicate = [check_with(
+        outcomes(&data, &[(KycField::Ssn, ProcessReason::Duplicate)]),
+        0,
+    )];
+    let e = run(&data, &duplicate, &[], &[]);
+    assert_eq!(e.review_status(), ReviewStatus::Pending);
+    assert_eq!(e.review_trigger(), Some(ReviewTrigger::Duplicate));
     assert_eq!(process(&e, ProcessName::TaxDetails), (P::Exempt, None));
 }
 
