@@ -236,11 +236,20 @@ impl Phone {
         }
     }
 
-    /// The ISO country the number belongs to, when its metadata names one.
+    /// The ISO country the number belongs to: the one its metadata places it in, else (a
+    /// number no region's plan accepts, such as an invalid one) its calling code's main
+    /// country, so that `+44` with a bad number is still British.
     pub fn country(&self) -> Option<CountryCode> {
         let number = phonenumber::parse(None, &self.0).ok()?;
-        let id = number.country().id()?;
-        CountryCode::parse(id.as_ref()).ok()
+        if let Some(id) = number.country().id() {
+            return CountryCode::parse(id.as_ref()).ok();
+        }
+        let regions = phonenumber::metadata::DATABASE.by_code(&number.code().value())?;
+        let main = match regions.as_slice() {
+            [only] => only,
+            all => all.iter().find(|m| m.is_main_country_for_code())?,
+        };
+        CountryCode::parse(main.id()).ok()
     }
 }
 
@@ -982,6 +991,11 @@ mod tests {
             country("+493012345678").map(|c| c.to_string()),
             Some("DE".into())
         );
+        // Numbers no plan accepts belong to their calling code's main country.
+        let name = |raw: &str| country(raw).map(|c| c.to_string());
+        assert_eq!(name("+441000000000").as_deref(), Some("GB"));
+        assert_eq!(name("+12005550100").as_deref(), Some("US"));
+        assert_eq!(name("+33100000000").as_deref(), Some("FR"));
     }
 
     #[test]
