@@ -203,6 +203,10 @@ impl ResponseError for ApiError {
             Self::MethodNotAllowed { allow } => {
                 response.insert_header((header::ALLOW, *allow));
             }
+            // RFC 9110 §11.6.1: a 401 names the scheme it wants.
+            Self::Unauthorized => {
+                response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+            }
             _ => {}
         }
         response.json(self.body())
@@ -303,9 +307,19 @@ impl From<kyc_tiers::TierError> for ApiError {
                 code: "identity_confirmed_field_locked",
                 message: "The identity is confirmed: name, dateOfBirth, gender and ssn can no longer change."
                     .into(),
-                details: Some(serde_json::json!({
-                    "fields": fields.iter().map(kyc_tiers::PersonalField::as_str).collect::<Vec<_>>()
-                })),
+                // In the shape of every other error's details: one violation per field.
+                details: Some(
+                    fields
+                        .iter()
+                        .map(|f| {
+                            serde_json::json!({
+                                "field": f.as_str(),
+                                "rule": "locked",
+                                "message": "can no longer change: the identity is confirmed",
+                            })
+                        })
+                        .collect(),
+                ),
             },
             T::DocumentAttemptsExhausted { .. } => Self::Conflict {
                 code: "document_attempts_exhausted",
@@ -423,6 +437,16 @@ mod tests {
         let body = body_of(ApiError::internal("secret table kyc_identities exploded")).await;
         assert_eq!(body["error"]["code"], "internal_error");
         assert!(!body.to_string().contains("kyc_identities"));
+    }
+
+    #[test]
+    fn unauthorized_names_the_bearer_scheme() {
+        let res = ApiError::Unauthorized.error_response();
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            res.headers().get(header::WWW_AUTHENTICATE).unwrap(),
+            "Bearer"
+        );
     }
 
     #[test]
