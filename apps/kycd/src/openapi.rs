@@ -23,6 +23,7 @@ use crate::{dto, routes};
         routes::ops::live,
         routes::ops::ready,
         routes::ops::metrics,
+        routes::ops::openapi,
         routes::identities::create_container,
         routes::identities::get_container,
         routes::identities::list_people,
@@ -89,7 +90,7 @@ use crate::{dto, routes};
         (name = "sandbox", description = "Sandbox mode only: force KYC outcomes"),
         (name = "reviews", description = "The compliance review queue (operator keys)"),
         (name = "webhooks", description = "Webhook configuration and the delivery log; see docs/webhooks.md for payloads and signatures"),
-        (name = "operations", description = "Health probes and metrics"),
+        (name = "operations", description = "Health probes, metrics and this document"),
     )
 )]
 pub struct ApiDoc;
@@ -103,7 +104,70 @@ impl Modify for BearerAuth {
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
+        // What every operation behind a key may answer: shared responses, referred to from
+        // each operation rather than written on each handler.
+        let common = [
+            (
+                "401",
+                "Unauthorized",
+                "unauthorized: no key, or not a valid one",
+            ),
+            (
+                "403",
+                "Forbidden",
+                "forbidden: the key's role may not use this operation",
+            ),
+            (
+                "429",
+                "RateLimited",
+                "rate_limited: this key's request rate is exceeded; see Retry-After",
+            ),
+        ];
+        for (_, name, description) in common {
+            components
+                .responses
+                .insert(name.to_owned(), error_response(description));
+        }
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for operation in operations.into_iter().flatten() {
+                if operation.security.as_ref().is_none_or(Vec::is_empty) {
+                    continue;
+                }
+                for (status, name, _) in common {
+                    operation
+                        .responses
+                        .responses
+                        .entry(status.to_owned())
+                        .or_insert_with(|| {
+                            utoipa::openapi::Ref::new(format!("#/components/responses/{name}"))
+                                .into()
+                        });
+                }
+            }
+        }
     }
+}
+
+/// A response in the error shape.
+fn error_response(description: &str) -> utoipa::openapi::RefOr<utoipa::openapi::Response> {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("ErrorBody")))
+                .build(),
+        )
+        .build()
+        .into()
 }
 
 /// The document as pretty JSON, with a trailing newline (as committed).
@@ -202,8 +266,22 @@ mod tests {
             "/api/trust/v1/personal-identities/{id}",
             "/api/trust/v1/personal-identities/{id}/eligibility",
             "/health/ready",
+            "/openapi.json",
         ] {
             assert!(paths.contains_key(path), "{path}");
+        }
+        // Every operation behind a key documents the answers of the key checks.
+        for (path, item) in paths {
+            for (method, op) in item.as_object().unwrap() {
+                if op["security"].as_array().is_some_and(|s| !s.is_empty()) {
+                    for status in ["401", "403", "429"] {
+                        assert!(
+                            op["responses"].get(status).is_some(),
+                            "{method} {path}: {status}"
+                        );
+                    }
+                }
+            }
         }
     }
 

@@ -50,6 +50,7 @@ pub async fn ready(state: web::Data<crate::state::AppState>) -> Result<HttpRespo
 }
 
 /// The OpenAPI 3.1 document of this API (in production mode without the sandbox routes).
+#[utoipa::path(get, path = "/openapi.json", tag = "operations", responses((status = 200, description = "This document")))]
 #[get("/openapi.json")]
 pub async fn openapi(state: web::Data<crate::state::AppState>) -> HttpResponse {
     HttpResponse::Ok()

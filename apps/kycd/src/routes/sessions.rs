@@ -24,6 +24,7 @@ use crate::{
         (status = 200, body = crate::dto::KycSessionDto),
         (status = 400, body = crate::dto::ErrorBody, description = "validation_failed"),
         (status = 404, body = crate::dto::ErrorBody, description = "identity_not_found"),
+        (status = 409, body = crate::dto::ErrorBody, description = "document_attempts_exhausted: an import after three rejected documents"),
     ),
     security(("bearer" = [])))]
 #[put("/kycs")]
