@@ -649,14 +649,15 @@ impl LastingApproval {
         else {
             return Self::NONE;
         };
-        let Some(rule) = highest_at_most(ladder, *level) else {
-            return Self::NONE;
-        };
         if !facts.confirmed || *level < KycLevel::L1 {
             return Self::NONE;
         }
+        let Some(rule) = highest_at_most(ladder, *level) else {
+            return Self::NONE;
+        };
         // The fields the reviewer saw a value for: those of the last check before the decision.
-        // One provided only later (confirmation lets a missing value be added) was never vouched for.
+        // A value provided only later (confirmation lets a missing one be added) was never
+        // vouched for.
         let seen = facts
             .checks
             .iter()
