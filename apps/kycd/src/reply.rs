@@ -75,10 +75,28 @@ pub fn etag(version: i64) -> String {
     format!("\"v{version}\"")
 }
 
-/// The version an `If-Match` header names: `None` without the header or for `*`, an error for
-/// a value that is not one of our version ETags. A weak tag never matches: `If-Match` compares
-/// strongly (RFC 9110 §13.1.1).
-pub fn if_match(req: &actix_web::HttpRequest) -> Result<Option<i64>, crate::error::ApiError> {
+/// The versions an `If-Match` header accepts: the condition holds when the resource is at any
+/// of them (RFC 9110 §13.1.1: a list of tags).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IfMatch(std::sync::Arc<[i64]>);
+
+impl IfMatch {
+    /// Whether a resource at `version` meets the condition.
+    pub fn admits(&self, version: i64) -> bool {
+        self.0.contains(&version)
+    }
+
+    /// The versions, for a store call that checks them itself.
+    pub fn versions(&self) -> &[i64] {
+        &self.0
+    }
+}
+
+/// What an `If-Match` header asks: `None` without the header or for `*`; otherwise the
+/// versions its tags name, of which the resource must be at one. A tag that is not one of our
+/// version ETags matches nothing, and a weak tag never matches: `If-Match` compares strongly
+/// (RFC 9110 §13.1.1); a header naming none of our versions is answered `412` at once.
+pub fn if_match(req: &actix_web::HttpRequest) -> Result<Option<IfMatch>, crate::error::ApiError> {
     let Some(value) = req.headers().get(actix_web::http::header::IF_MATCH) else {
         return Ok(None);
     };
@@ -86,11 +104,19 @@ pub fn if_match(req: &actix_web::HttpRequest) -> Result<Option<i64>, crate::erro
     if text == "*" {
         return Ok(None);
     }
-    text.strip_prefix("\"v")
-        .and_then(|rest| rest.strip_suffix('"'))
-        .and_then(|digits| digits.parse::<i64>().ok())
-        .map(Some)
-        .ok_or(crate::error::ApiError::VersionConflict)
+    let versions: Vec<i64> = text
+        .split(',')
+        .filter_map(|tag| {
+            tag.trim()
+                .strip_prefix("\"v")
+                .and_then(|rest| rest.strip_suffix('"'))
+                .and_then(|digits| digits.parse::<i64>().ok())
+        })
+        .collect();
+    if versions.is_empty() {
+        return Err(crate::error::ApiError::VersionConflict);
+    }
+    Ok(Some(IfMatch(versions.into())))
 }
 
 #[cfg(test)]
@@ -106,10 +132,16 @@ mod tests {
                 .insert_header(("if-match", v))
                 .to_http_request()
         };
-        assert_eq!(if_match(&req(&etag(7))).unwrap(), Some(7));
+        let admits = |v: &str, version: i64| if_match(&req(v)).unwrap().unwrap().admits(version);
+        assert!(admits(&etag(7), 7));
+        assert!(!admits(&etag(7), 8));
         assert!(if_match(&req("W/\"v7\"")).is_err());
         assert_eq!(if_match(&req("*")).unwrap(), None);
         assert!(if_match(&req("\"something-else\"")).is_err());
+        // A list holds when any of its tags matches; weak and foreign tags match nothing.
+        assert!(admits("\"v9\", \"v7\"", 7));
+        assert!(admits("W/\"v7\", \"x\", \"v9\"", 9));
+        assert!(!admits("W/\"v7\", \"v9\"", 7));
         assert_eq!(
             if_match(&TestRequest::default().to_http_request()).unwrap(),
             None

@@ -19,7 +19,7 @@ use kyc_store::{
 use kyc_tiers::{ChangedFields, Evaluation, Facts, VerifyContext, ensure_unlocked};
 use serde_json::json;
 
-use crate::{error::ApiError, state::AppState};
+use crate::{error::ApiError, reply::IfMatch, state::AppState};
 
 /// Everything stored about one personal identity that the tier engine reads.
 pub struct Record {
@@ -530,10 +530,10 @@ pub fn patch_person(
     actor: Actor,
     id: PersonalIdentityId,
     patch: &kyc_rules::PersonalPatch,
-    if_match: Option<i64>,
+    if_match: Option<&IfMatch>,
 ) -> Result<PersonalIdentity, ApiError> {
     let current = find_locked(conn, state, tenant, id)?;
-    if if_match.is_some_and(|expected| expected != current.version) {
+    if if_match.is_some_and(|expected| !expected.admits(current.version)) {
         return Err(ApiError::VersionConflict);
     }
     let data = patch.apply(&current.data);
@@ -1291,13 +1291,13 @@ pub fn decide_review(
     state: &AppState,
     reviewer: kyc_model::ApiKeyId,
     id: kyc_model::ReviewId,
-    expected_version: Option<i64>,
+    expected_version: Option<&IfMatch>,
     decision: &ReviewerDecision,
 ) -> Result<reviews::ReviewItem, ApiError> {
     use reviews::{Decision, TenantScope, Verdict};
     let scope = TenantScope::AllTenants;
     let item = reviews::find(conn, scope, id)?;
-    if expected_version.is_some_and(|v| v != item.version) {
+    if expected_version.is_some_and(|e| !e.admits(item.version)) {
         return Err(ApiError::VersionConflict);
     }
     if item.status != ReviewStatus::Pending {

@@ -233,10 +233,10 @@ impl Db {
         tenant: kyc_model::TenantId,
         id: kyc_model::PersonalIdentityId,
         actor: kyc_model::Actor,
-        expected_version: Option<i64>,
+        expected_versions: Option<&[i64]>,
     ) -> Result<crate::erasure::ErasureReport, StoreError> {
         let report = self.write(|conn| {
-            crate::erasure::erase_personal_identity(conn, tenant, id, actor, expected_version)
+            crate::erasure::erase_personal_identity(conn, tenant, id, actor, expected_versions)
         })?;
         self.scrub_wal()?;
         Ok(report)

@@ -35,8 +35,8 @@ pub struct ErasureReport {
 }
 
 /// Erases a live personal identity of `tenant` and appends the `identity_erased` tombstone
-/// by `actor`; with `expected_version` (an `If-Match`), only if the identity is still at that
-/// version (else [`StoreError::Conflict`], nothing erased). Run it in a write transaction; on
+/// by `actor`; with `expected_versions` (an `If-Match`), only if the identity is still at one
+/// of those versions (else [`StoreError::Conflict`], nothing erased). Run it in a write transaction; on
 /// SQLite follow the commit with [`crate::Db::scrub_wal`] (or use
 /// [`crate::Db::erase_personal_identity`], which does both).
 #[tracing::instrument(skip_all, fields(tenant = %tenant, id = %id))]
@@ -45,13 +45,13 @@ pub fn erase_personal_identity(
     tenant: TenantId,
     id: PersonalIdentityId,
     actor: Actor,
-    expected_version: Option<i64>,
+    expected_versions: Option<&[i64]>,
 ) -> Result<ErasureReport, StoreError> {
     let version = crate::personal::lock(conn, tenant, id)?;
-    if let Some(expected) = expected_version.filter(|&v| v != version) {
+    if let Some(expected) = expected_versions.filter(|vs| !vs.contains(&version)) {
         return Err(StoreError::Conflict {
             entity: "personal_identity",
-            expected,
+            expected: expected.first().copied().unwrap_or_default(),
             actual: version,
         });
     }

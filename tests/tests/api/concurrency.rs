@@ -126,6 +126,29 @@ both_backends! {
             .await
             .assert_error(412, "version_conflict");
         assert_eq!(app.get_person(&key, id).await.json["middleName"], "Fifth");
+        // A list holds when any of its tags matches (RFC 9110 §13.1.1), for a DELETE too.
+        app.call(Method::PATCH, &path)
+            .key(&key)
+            .header("if-match", &format!("\"v999\", \"abc\", {etag}"))
+            .json(&json!({ "middleName": "Eighth" }))
+            .send()
+            .await
+            .assert_error(412, "version_conflict");
+        let current = app.get_person(&key, id).await.header("etag").unwrap().to_owned();
+        app.call(Method::PATCH, &path)
+            .key(&key)
+            .header("if-match", &format!("\"v999\", {current}"))
+            .json(&json!({ "middleName": "Ninth" }))
+            .send()
+            .await
+            .assert_status(200);
+        let current = app.get_person(&key, id).await.header("etag").unwrap().to_owned();
+        app.call(Method::DELETE, &path)
+            .key(&key)
+            .header("if-match", &format!("{etag}, {current}"))
+            .send()
+            .await
+            .assert_status(204);
     }
 }
 

@@ -215,7 +215,10 @@ pub async fn patch_business(
                 Unit::run(conn, |conn| {
                     business::lock(conn, tenant, id)?;
                     let current = business::find(conn, st.db.keys(), tenant, id)?;
-                    if expected.is_some_and(|v| v != current.version) {
+                    if expected
+                        .as_ref()
+                        .is_some_and(|e| !e.admits(current.version))
+                    {
                         return Err(ApiError::VersionConflict);
                     }
                     let data = patch.apply(&current.data)?;

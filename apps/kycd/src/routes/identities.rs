@@ -14,7 +14,7 @@ use crate::{
     dto::{ContainerDto, PersonalIdentityDto, rfc3339},
     error::ApiError,
     idempotency,
-    reply::{Reply, if_match},
+    reply::{IfMatch, Reply, if_match},
     routes::common::{
         BASE, PageBody, json_body, list_query, no_fields, page_meta, page_request, path_id,
         retry_conflicts,
@@ -149,10 +149,18 @@ pub async fn patch_person(
     let patch = std::sync::Arc::new(patch);
     let identity = blocking(move || {
         retry_conflicts(expected.is_some(), || {
-            let (state, patch) = (st.clone(), patch.clone());
+            let (state, patch, expected) = (st.clone(), patch.clone(), expected.clone());
             st.db.write_owned(move |conn| {
                 Unit::run(conn, |unit| {
-                    workflow::patch_person(unit, &state, tenant, actor, id, &patch, expected)
+                    workflow::patch_person(
+                        unit,
+                        &state,
+                        tenant,
+                        actor,
+                        id,
+                        &patch,
+                        expected.as_ref(),
+                    )
                 })
             })
         })
@@ -183,12 +191,17 @@ pub async fn delete_person(
     let expected = if_match(&req)?;
     let (tenant, actor) = (caller.tenant, caller.actor());
     let st = state.clone();
-    blocking(
-        move || match st.db.erase_personal_identity(tenant, id, actor, expected) {
+    blocking(move || {
+        match st.db.erase_personal_identity(
+            tenant,
+            id,
+            actor,
+            expected.as_ref().map(IfMatch::versions),
+        ) {
             Err(kyc_store::StoreError::Conflict { .. }) => Err(ApiError::VersionConflict),
             other => Ok(other?),
-        },
-    )
+        }
+    })
     .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -763,7 +763,14 @@ pub async fn decide(
             let dto = blocking(move || {
                 st.db.write(|conn| {
                     Unit::run(conn, |unit| {
-                        workflow::decide_review(unit, &st, reviewer, id, expected, &decision)
+                        workflow::decide_review(
+                            unit,
+                            &st,
+                            reviewer,
+                            id,
+                            expected.as_ref(),
+                            &decision,
+                        )
                     })
                 })?;
                 st.db.run(|conn| load_view(conn, &st, id))
