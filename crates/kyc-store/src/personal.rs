@@ -774,7 +774,7 @@ pub fn update_kyc(
         id,
         expected_version
     ))
-    .set((&cols, p::version.eq(new_version), p::updated_at.eq(now),))
+    .set((&cols, p::version.eq(new_version), p::updated_at.eq(now)))
     .execute(conn))?;
     check_written(conn, tenant, id, expected_version, n, now).map(|w| Written {
         version: new_version,

@@ -105,6 +105,10 @@ both_backends! {
         assert_eq!(ids(&app.list_people(&key, "filter[name]=like:ali").await), vec![id(0)]);
         assert_eq!(ids(&app.list_people(&key, "filter[name]=like:OE").await).len(), 5);
         assert_eq!(sorted(ids(&app.list_people(&key, "filter[name]=in:Bob,Carol").await)), sorted(vec![id(1), id(2)]));
+        // The longest list there is: a hundred names, each compared with four forms of the name.
+        let hundred: Vec<String> = (0..99).map(|i| format!("Name{}", char::from(b'a' + (i % 26) as u8))).chain(["carol".to_owned()]).collect();
+        assert_eq!(ids(&app.list_people(&key, &format!("filter[name]=in:{}", hundred.join(","))).await), vec![id(2)]);
+        assert_eq!(ids(&app.list_people(&key, &format!("filter[name]=nin:{}", hundred.join(","))).await).len(), 4);
         assert_eq!(ids(&app.list_people(&key, "filter[name]=nin:Bob,Doe").await), Vec::<String>::new());
         assert_eq!(ids(&app.list_people(&key, "filter[name]=nin:Bob,Carol").await).len(), 3);
         assert_eq!(sorted(ids(&app.list_people(&key, "filter[kycLevel]=L1").await)), sorted(vec![id(3), id(4)]));
