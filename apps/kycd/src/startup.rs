@@ -220,6 +220,7 @@ impl Application {
             kyc_store::Backend::Sqlite => (workers, workers),
             kyc_store::Backend::Postgres => (db.max_connections() as usize, 1),
         };
+        let write_slots = db.max_connections().max(1) as usize;
         let state = web::Data::new(AppState {
             db,
             policy: Arc::new(policy),
@@ -233,6 +234,7 @@ impl Application {
             keys: crate::auth::KeyCache::default(),
             quality: kyc_docs::QualityConfig::default(),
             image_slots: Arc::new(tokio::sync::Semaphore::new(workers.max(1))),
+            write_slots: Arc::new(tokio::sync::Semaphore::new(write_slots)),
             public_url: public_url.trim_end_matches('/').to_owned(),
             reads: ReadPool::new(read_threads)?,
             person_reads: PersonReads::new(person_read_jobs),

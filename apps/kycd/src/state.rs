@@ -30,6 +30,11 @@ pub struct AppState {
     pub quality: kyc_docs::QualityConfig,
     /// Bounds concurrent image checks, so large uploads cannot take every blocking thread.
     pub image_slots: Arc<Semaphore>,
+    /// On PostgreSQL, one permit per pooled connection for owned units ([`write_owned`]):
+    /// requests queue here in arrival order (the semaphore is fair) rather than at the pool,
+    /// where a thread woken for a returned connection can lose it to a newcomer and wait
+    /// again, which made the slowest creates several times slower than the mean.
+    pub write_slots: Arc<Semaphore>,
     /// Public base URL for presigned links (`http://127.0.0.1:8080` style, no trailing slash).
     pub public_url: String,
     /// Threads for store reads (see [`read`]).
@@ -84,6 +89,11 @@ where
     match state.db.send_owned(unit) {
         Ok(outcome) => outcome.await,
         Err(unit) => {
+            let _slot = state
+                .write_slots
+                .acquire()
+                .await
+                .map_err(|_| ApiError::internal("write slots closed"))?;
             let db = state.db.clone();
             blocking(move || db.write(unit)).await
         }
