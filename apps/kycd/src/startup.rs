@@ -169,8 +169,13 @@ fn bootstrap(db: &Db, mode: Mode) -> Result<Option<String>, StartError> {
         let tenant = tenants::create(conn, "default")?;
         let (_, secret) = api_keys::create(conn, tenant.id, Role::Integrator)?;
         Ok(Some(secret.into_string()))
-    })?;
-    Ok(key)
+    });
+    match key {
+        // Replicas started together on a new PostgreSQL database: another one created the
+        // tenant between this one's look and its insert, and printed the key.
+        Err(kyc_store::StoreError::Duplicate { entity: "tenant" }) => Ok(None),
+        other => Ok(other?),
+    }
 }
 
 /// A configured, bound server.
@@ -329,6 +334,39 @@ async fn maintain(state: web::Data<AppState>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Replicas started together on a new PostgreSQL database all come up, and exactly one
+    /// creates the tenant and prints a key (the others used to exit with "tenant already
+    /// exists"). SQLite is one process per data directory; without `TEST_DATABASE_URL` there is
+    /// nothing to race on.
+    #[test]
+    fn replicas_bootstrap_one_tenant_together() {
+        let Ok(admin) = std::env::var("TEST_DATABASE_URL") else {
+            return;
+        };
+        for _ in 0..3 {
+            let scratch = kyc_store::scratch::ScratchDatabase::create(&admin, "kyc_boot").unwrap();
+            let keys = || kyc_store::Keyring::from_master_key("k1", &[7u8; 32]).unwrap();
+            let dbs: Vec<Db> = (0..4)
+                .map(|_| Db::open(scratch.url(), keys()).unwrap())
+                .collect();
+            let barrier = std::sync::Barrier::new(dbs.len());
+            let printed: Vec<Option<String>> = std::thread::scope(|s| {
+                let runs: Vec<_> = dbs
+                    .iter()
+                    .map(|db| {
+                        s.spawn(|| {
+                            barrier.wait();
+                            bootstrap(db, Mode::Sandbox).unwrap()
+                        })
+                    })
+                    .collect();
+                runs.into_iter().map(|r| r.join().unwrap()).collect()
+            });
+            assert_eq!(printed.iter().flatten().count(), 1, "{printed:?}");
+            assert_eq!(dbs[0].run(kyc_store::tenants::list).unwrap().len(), 1);
+        }
+    }
 
     #[cfg(unix)]
     #[test]
