@@ -213,6 +213,21 @@ impl ResponseError for ApiError {
     }
 }
 
+/// One entry of an error's `details`: the field (a path such as `address.postalCode`), the rule
+/// it broke and what it must be. Never a value: values are personal data.
+pub fn violation(field: &str, rule: &str, message: &str) -> serde_json::Value {
+    serde_json::json!({ "field": field, "rule": rule, "message": message })
+}
+
+impl ApiError {
+    /// `400 validation_failed` with the one [`violation`] named.
+    pub fn invalid_field(field: &str, rule: &str, message: &str) -> Self {
+        Self::Validation(serde_json::Value::Array(vec![violation(
+            field, rule, message,
+        )]))
+    }
+}
+
 /// The error for a JSON body serde could not read: position and category only, because serde's
 /// own message can quote the input.
 pub fn invalid_json(err: &serde_json::Error) -> ApiError {
@@ -312,11 +327,11 @@ impl From<kyc_tiers::TierError> for ApiError {
                     fields
                         .iter()
                         .map(|f| {
-                            serde_json::json!({
-                                "field": f.as_str(),
-                                "rule": "locked",
-                                "message": "can no longer change: the identity is confirmed",
-                            })
+                            violation(
+                                f.as_str(),
+                                "locked",
+                                "can no longer change: the identity is confirmed",
+                            )
                         })
                         .collect(),
                 ),

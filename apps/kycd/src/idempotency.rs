@@ -36,11 +36,11 @@ fn key_of(req: &HttpRequest) -> Result<Option<String>, ApiError> {
         Ok(key) if (1..=255).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic()) => {
             Ok(Some(key.to_owned()))
         }
-        _ => Err(ApiError::Validation(serde_json::json!([{
-            "field": "Idempotency-Key",
-            "rule": "format",
-            "message": "must be 1-255 printable ASCII characters",
-        }]))),
+        _ => Err(ApiError::invalid_field(
+            "Idempotency-Key",
+            "format",
+            "must be 1-255 printable ASCII characters",
+        )),
     }
 }
 

@@ -1184,10 +1184,6 @@ pub fn rejection_reason(reason_code: &str) -> Option<ProcessReason> {
     }
 }
 
-fn decision_violation(field: &str, rule: &str, message: &str) -> ApiError {
-    ApiError::Validation(json!([{ "field": field, "rule": rule, "message": message }]))
-}
-
 fn review_already_decided() -> ApiError {
     ApiError::Conflict {
         code: "review_already_decided",
@@ -1201,14 +1197,14 @@ fn identity_decision(decision: &ReviewerDecision) -> Result<kyc_model::ReviewDec
     if decision.action != ReviewAction::RequestInformation
         && let Some(field) = decision.asked_field()
     {
-        return Err(decision_violation(
+        return Err(ApiError::invalid_field(
             field,
             "not_allowed",
             "only a requestInformation decision lists missing data or documents",
         ));
     }
     if decision.level.is_some() && decision.action != ReviewAction::Approve {
-        return Err(decision_violation(
+        return Err(ApiError::invalid_field(
             "level",
             "not_allowed",
             "only an approval names a level",
@@ -1219,7 +1215,7 @@ fn identity_decision(decision: &ReviewerDecision) -> Result<kyc_model::ReviewDec
             .level
             .map(|level| ReviewDecision::Approve { level })
             .ok_or_else(|| {
-                decision_violation(
+                ApiError::invalid_field(
                     "level",
                     "required",
                     "an identity approval names the level it grants (L1 or L2)",
@@ -1232,7 +1228,7 @@ fn identity_decision(decision: &ReviewerDecision) -> Result<kyc_model::ReviewDec
             missing_data: decision.missing_data.clone(),
             missing_documents: decision.missing_documents.clone(),
         }),
-        ReviewAction::Resubmit => Err(decision_violation(
+        ReviewAction::Resubmit => Err(ApiError::invalid_field(
             "decision",
             "enum",
             "an identity review is decided with approve, reject or requestInformation",
@@ -1244,14 +1240,14 @@ fn identity_decision(decision: &ReviewerDecision) -> Result<kyc_model::ReviewDec
 fn document_verdict(decision: &ReviewerDecision) -> Result<kyc_model::DocumentVerdict, ApiError> {
     use kyc_model::DocumentVerdict;
     if decision.level.is_some() {
-        return Err(decision_violation(
+        return Err(ApiError::invalid_field(
             "level",
             "not_allowed",
             "a document decision names no level: the tier engine derives it",
         ));
     }
     if let Some(field) = decision.asked_field() {
-        return Err(decision_violation(
+        return Err(ApiError::invalid_field(
             field,
             "not_allowed",
             "only a requestInformation decision on an identity lists missing data or documents",
@@ -1263,7 +1259,7 @@ fn document_verdict(decision: &ReviewerDecision) -> Result<kyc_model::DocumentVe
         ReviewAction::Reject => Ok(DocumentVerdict::Reject {
             reason: rejection_reason(&decision.note.reason_code),
         }),
-        ReviewAction::RequestInformation => Err(decision_violation(
+        ReviewAction::RequestInformation => Err(ApiError::invalid_field(
             "decision",
             "enum",
             "a document review is decided with approve, reject or resubmit",

@@ -2,7 +2,7 @@
 
 use std::str::FromStr;
 
-use crate::error::{ApiError, invalid_json};
+use crate::error::{ApiError, invalid_json, violation as violation_json};
 
 /// The API's base path.
 pub const BASE: &str = "/api/trust/v1";
@@ -44,9 +44,7 @@ pub fn json_body(body: &[u8]) -> Result<serde_json::Value, ApiError> {
 /// (SPEC §3: unknown JSON fields are refused).
 pub fn no_fields(body: &serde_json::Value) -> Result<(), ApiError> {
     let Some(object) = body.as_object() else {
-        return Err(ApiError::Validation(serde_json::json!([{
-            "field": "", "rule": "type", "message": "must be a JSON object",
-        }])));
+        return Err(ApiError::invalid_field("", "type", "must be a JSON object"));
     };
     if object.is_empty() {
         return Ok(());
@@ -54,24 +52,15 @@ pub fn no_fields(body: &serde_json::Value) -> Result<(), ApiError> {
     Err(ApiError::Validation(
         object
             .keys()
-            .map(|key| {
-                serde_json::json!({
-                    "field": key, "rule": "unknown_field", "message": "is not a field of this request",
-                })
-            })
+            .map(|key| violation_json(key, "unknown_field", "is not a field of this request"))
             .collect(),
     ))
 }
 
 /// Parses a path id; a malformed one is a validation error (seed 001), not a 404.
 pub fn path_id<T: FromStr>(raw: &str, field: &'static str) -> Result<T, ApiError> {
-    raw.parse().map_err(|_| {
-        ApiError::Validation(serde_json::json!([{
-            "field": field,
-            "rule": "uuid",
-            "message": "must be a UUID",
-        }]))
-    })
+    raw.parse()
+        .map_err(|_| ApiError::invalid_field(field, "uuid", "must be a UUID"))
 }
 
 /// The decoded `name=value` pairs of a query string, in order.
@@ -100,7 +89,7 @@ pub fn page_request(query: &str) -> Result<kyc_store::list::PageRequest, ApiErro
     let pairs = query_pairs(query)?;
     let mut violations = Vec::new();
     let mut violation = |field: &str, rule: &str, message: &str| {
-        violations.push(serde_json::json!({ "field": field, "rule": rule, "message": message }));
+        violations.push(violation_json(field, rule, message));
     };
     let (mut number, mut size, mut all) = (1u32, 30u32, false);
     for (name, value) in &pairs {

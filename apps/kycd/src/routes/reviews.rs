@@ -24,7 +24,7 @@ use utoipa::ToSchema;
 use crate::{
     auth::Operator,
     dto::{DocumentDto, PersonalIdentityDto, rfc3339},
-    error::ApiError,
+    error::{ApiError, violation},
     idempotency,
     presign::Side,
     reply::{Reply, if_match},
@@ -213,10 +213,6 @@ pub struct ReviewListDto {
     /// `{"total": n, "page": {"number": n, "size": n}}`.
     #[schema(value_type = Object)]
     pub meta: Value,
-}
-
-fn violation(field: &str, rule: &str, message: &str) -> Value {
-    json!({ "field": field, "rule": rule, "message": message })
 }
 
 /// The queue's query: `kind`, `status` (default `pending`; `all` for every status), `tenant`,

@@ -15,7 +15,7 @@ use crate::{
     cli::Mode,
     delivery,
     dto::rfc3339,
-    error::ApiError,
+    error::{ApiError, violation},
     idempotency,
     reply::Reply,
     routes::common::{json_body, page_meta, page_request},
@@ -105,10 +105,6 @@ pub struct WebhookDeliveryListDto {
     /// `{"total": n, "page": {"number": n, "size": n}}`.
     #[schema(value_type = Object)]
     pub meta: Value,
-}
-
-fn violation(field: &str, rule: &str, message: &str) -> Value {
-    json!({ "field": field, "rule": rule, "message": message })
 }
 
 /// Whether a host is an address that a production server must not be pointed at by a tenant:
