@@ -25,6 +25,14 @@ pub fn rfc3339(at: OffsetDateTime) -> String {
         .unwrap_or_default()
 }
 
+/// The wire name of a unit enum value, as serde writes it (`taxDetails`, `kebab-case`).
+pub fn wire_name(value: impl Serialize) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
 /// A postal address.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -121,19 +129,20 @@ pub struct PersonalIdentityDto {
     /// Whether an SSN is on file (the number itself is never returned).
     pub ssn_provided: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = wire::gender)]
     pub gender: Option<Gender>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub due_diligence: Option<DueDiligenceDto>,
-    #[schema(value_type = String, example = "L0")]
+    #[schema(schema_with = wire::kyc_level)]
     pub kyc_level: KycLevel,
-    #[schema(value_type = Vec<String>, example = json!(["Address is not provided", "Ssn is not provided", "DateOfBirth is not provided"]))]
+    /// What blocks the next level, in this order.
+    #[schema(schema_with = wire::upgrade_requirements)]
     pub upgrade_requirements: Vec<UpgradeRequirement>,
-    #[schema(value_type = Vec<String>, example = json!(["proofOfId"]))]
+    #[schema(schema_with = wire::missing_documents)]
     pub missing_documents: Vec<MissingDocument>,
     pub identity_confirmed: bool,
     pub blocked: bool,
-    #[schema(value_type = String, example = "none")]
+    #[schema(schema_with = wire::review_status)]
     pub review_status: ReviewStatus,
     pub created_at: String,
     pub updated_at: String,
@@ -313,6 +322,21 @@ pub struct CreateBusinessRequest {
     pub identity_owner: String,
 }
 
+/// `PATCH /business-identities/{id}` body: any non-empty subset of the create fields.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PatchBusinessRequest {
+    pub legal_name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub address: Option<AddressDto>,
+    /// Write-only.
+    pub tax_id: Option<String>,
+    pub formation_region: Option<String>,
+    /// A personal identity of the tenant.
+    pub identity_owner: Option<String>,
+}
+
 /// One field-level violation in a `validation_failed` error's `details`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ViolationDto {
@@ -349,8 +373,7 @@ pub struct QualityCheckDto {
     /// The image checked: `front` or `back`.
     #[schema(example = "front")]
     pub side: String,
-    /// `resolution`, `blur`, `glare`, `exposure`, `cutoff` or `monochrome`.
-    #[schema(example = "blur")]
+    #[schema(schema_with = wire::quality_code)]
     pub code: String,
     pub passed: bool,
     pub measured: f64,
@@ -382,13 +405,13 @@ impl QualityCheckDto {
 #[serde(rename_all = "camelCase")]
 pub struct IdentitySummaryDto {
     pub id: String,
-    #[schema(value_type = String, example = "L2")]
+    #[schema(schema_with = wire::kyc_level)]
     pub kyc_level: KycLevel,
-    #[schema(value_type = Vec<String>)]
+    #[schema(schema_with = wire::upgrade_requirements)]
     pub upgrade_requirements: Vec<UpgradeRequirement>,
-    #[schema(value_type = Vec<String>)]
+    #[schema(schema_with = wire::missing_documents)]
     pub missing_documents: Vec<MissingDocument>,
-    #[schema(value_type = String, example = "none")]
+    #[schema(schema_with = wire::review_status)]
     pub review_status: ReviewStatus,
 }
 
@@ -411,12 +434,10 @@ impl From<&PersonalIdentity> for IdentitySummaryDto {
 pub struct DocumentDto {
     pub id: String,
     pub identity_id: String,
-    /// `license`, `identificationCard`, `passport` or `residencePermit`.
     #[serde(rename = "type")]
-    #[schema(example = "passport")]
+    #[schema(schema_with = wire::document_type)]
     pub doc_type: String,
-    /// `approved`, `resubmit`, `rejected` or `manualReviewNeeded`.
-    #[schema(example = "approved")]
+    #[schema(schema_with = wire::document_status)]
     pub status: String,
     /// Why the document is `resubmit` or `rejected`: the codes of the failed quality checks
     /// (`blur`, `glare`, ...) and, where a verifier or reviewer gave one, the process reason
@@ -591,7 +612,7 @@ pub struct KycSessionDto {
     pub missing_data: Vec<String>,
     /// Documents still to collect, e.g. `proofOfId`.
     pub missing_documents: Vec<String>,
-    #[schema(value_type = String, example = "L1")]
+    #[schema(schema_with = wire::kyc_level)]
     pub kyc_level: KycLevel,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub import: Option<ImportResultDto>,
@@ -608,6 +629,341 @@ pub struct ImportResultDto {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     pub document_id: String,
+}
+
+/// A list answer, `{"data": [...], "meta": {...}}`, serialized straight from its items (a
+/// `json!` body would first build a JSON tree of every item, then serialize that: for a page of
+/// 30 identities most of the worker's time).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PageBody<T> {
+    pub data: Vec<T>,
+    pub meta: PageMetaDto,
+}
+
+/// The `meta` object of a list answer: the total number of matches and the page returned
+/// (`all=true` is reported as page 1 holding every item returned).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PageMetaDto {
+    pub total: u64,
+    pub page: PageNumberDto,
+}
+
+/// Which page a list answer holds.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PageNumberDto {
+    /// From 1.
+    pub number: u32,
+    pub size: u32,
+}
+
+/// One entry of an identity's audit trail: who changed which fields when, never the values.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditEventDto {
+    pub id: String,
+    /// RFC 3339.
+    pub at: String,
+    /// `{"type": "apiKey", "keyId": ...}` or `{"type": "system"}`.
+    #[schema(schema_with = wire::actor)]
+    pub actor: kyc_model::Actor,
+    #[schema(schema_with = wire::audit_action)]
+    pub action: kyc_model::AuditAction,
+    /// Changed fields by wire name (`address.postalCode`), never their values.
+    pub fields: Vec<String>,
+    /// The level before and after, when the KYC level changed; `null` otherwise.
+    pub level_change: Option<LevelChangeDto>,
+}
+
+impl From<&kyc_store::audit::AuditEvent> for AuditEventDto {
+    fn from(e: &kyc_store::audit::AuditEvent) -> Self {
+        Self {
+            id: e.id.to_string(),
+            at: rfc3339(e.at),
+            actor: e.actor,
+            action: e.action,
+            fields: e.fields.clone(),
+            level_change: e.level_change.map(|(from, to)| LevelChangeDto { from, to }),
+        }
+    }
+}
+
+/// A change of KYC level.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct LevelChangeDto {
+    #[schema(schema_with = wire::kyc_level)]
+    pub from: KycLevel,
+    #[schema(schema_with = wire::kyc_level)]
+    pub to: KycLevel,
+}
+
+/// `GET /personal-identities/{id}/kyc` (seed 002): the summary and one entry per process,
+/// keyed by the process's name.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct KycOverviewDto {
+    pub identity_id: String,
+    #[schema(schema_with = wire::kyc_level)]
+    pub kyc_level: KycLevel,
+    pub summary: KycSummaryDto,
+    /// Keyed by `email`, `phone`, `profile`, `address`, `taxDetails`, `identity`, `screening`.
+    pub processes: std::collections::BTreeMap<String, ProcessDto>,
+}
+
+/// `summary` of [`KycOverviewDto`].
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct KycSummaryDto {
+    #[schema(schema_with = wire::summary_status)]
+    pub status: kyc_model::SummaryStatus,
+}
+
+/// One KYC process of an identity.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ProcessDto {
+    #[schema(schema_with = wire::process_name)]
+    pub name: kyc_model::ProcessName,
+    #[schema(schema_with = wire::process_status)]
+    pub status: kyc_model::ProcessStatus,
+    /// Present exactly when `status` is `failed`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = wire::process_reason)]
+    pub reason: Option<kyc_model::ProcessReason>,
+    /// KYC checks that looked at the process's data (documents uploaded, for `identity`).
+    pub attempts: u32,
+}
+
+impl From<&kyc_tiers::ProcessReport> for ProcessDto {
+    fn from(r: &kyc_tiers::ProcessReport) -> Self {
+        Self {
+            name: r.name,
+            status: r.status,
+            reason: r.reason,
+            attempts: r.attempts,
+        }
+    }
+}
+
+/// `GET /personal-identities/{id}/eligibility` (seed 003): one entry per product of the policy.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EligibilityOverviewDto {
+    pub identity_id: String,
+    #[schema(schema_with = wire::kyc_level)]
+    pub kyc_level: KycLevel,
+    pub eligibility: Vec<EligibilityDto>,
+}
+
+/// Whether the identity may use one product yet, and what it still needs.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EligibilityDto {
+    /// The product, e.g. `regulated-transfer`, `onramp` or `offramp` (the default policy's).
+    #[serde(rename = "type")]
+    pub product: String,
+    #[schema(schema_with = wire::eligibility_status)]
+    pub status: kyc_model::EligibilityStatus,
+    /// Fields to provide or correct.
+    #[schema(schema_with = wire::kyc_fields)]
+    pub missing_data: kyc_tiers::FieldSet,
+    #[schema(schema_with = wire::missing_documents)]
+    pub missing_documents: kyc_tiers::DocumentSet,
+}
+
+impl From<&kyc_tiers::Eligibility<'_>> for EligibilityDto {
+    fn from(e: &kyc_tiers::Eligibility<'_>) -> Self {
+        Self {
+            product: e.product.as_str().to_owned(),
+            status: e.status,
+            missing_data: e.missing_data,
+            missing_documents: e.missing_documents,
+        }
+    }
+}
+
+/// A KYC check: per field `passed`, `notProvided`, or `failed` with the reason and the rule,
+/// never the value.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct KycCheckDto {
+    pub id: String,
+    /// `builtin`, `sandbox`, or the name of the operator's bureau.
+    pub verifier: String,
+    pub performed_at: String,
+    /// Keyed by `phone`, `name`, `address`, `ssn`, `dateOfBirth`.
+    #[schema(value_type = Object)]
+    pub outcomes: serde_json::Value,
+}
+
+impl From<&kyc_model::KycCheck> for KycCheckDto {
+    fn from(c: &kyc_model::KycCheck) -> Self {
+        Self {
+            id: c.id.to_string(),
+            verifier: c.verifier.clone(),
+            performed_at: rfc3339(c.performed_at),
+            outcomes: serde_json::to_value(&c.outcomes).unwrap_or_default(),
+        }
+    }
+}
+
+/// `POST /personal-identities/{id}/kyc-checks`: the check and the identity after it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct KycCheckRunDto {
+    pub check: KycCheckDto,
+    pub identity: PersonalIdentityDto,
+}
+
+/// Closed sets of the wire format, for the OpenAPI document: each lists the wire names of a
+/// domain enum as serde writes them, so the document's `enum`s cannot misspell a value.
+pub mod wire {
+    use kyc_model::{
+        AuditAction, DocumentStatus, DocumentType, EligibilityStatus, Gender, KycField,
+        KycLevel, MissingDocument, ProcessName, ProcessReason, ProcessStatus, QualityCode,
+        ReviewStatus, SummaryStatus, UpgradeRequirement,
+    };
+    use serde::Serialize;
+    use utoipa::openapi::{
+        Array, ArrayBuilder, Object, ObjectBuilder, schema::Type,
+    };
+
+    fn one_of<T: Serialize>(values: &[T]) -> Object {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(
+                values.iter().filter_map(|v| serde_json::to_value(v).ok()),
+            ))
+            .build()
+    }
+
+    fn list_of<T: Serialize>(values: &[T]) -> Array {
+        ArrayBuilder::new().items(one_of(values)).build()
+    }
+
+    pub fn kyc_level() -> Object {
+        one_of(&KycLevel::ALL)
+    }
+
+    pub fn upgrade_requirements() -> Array {
+        list_of(&UpgradeRequirement::ALL)
+    }
+
+    const DOCUMENTS: [MissingDocument; 2] =
+        [MissingDocument::ProofOfId, MissingDocument::ProofOfAddress];
+
+    pub fn missing_documents() -> Array {
+        list_of(&DOCUMENTS)
+    }
+
+    pub fn kyc_fields() -> Array {
+        list_of(&KycField::ALL)
+    }
+
+    pub fn review_status() -> Object {
+        one_of(&[
+            ReviewStatus::None,
+            ReviewStatus::Pending,
+            ReviewStatus::Approved,
+            ReviewStatus::Rejected,
+            ReviewStatus::InformationRequested,
+        ])
+    }
+
+    pub fn gender() -> Object {
+        one_of(&[Gender::Male, Gender::Female, Gender::Undefined])
+    }
+
+    pub fn document_type() -> Object {
+        one_of(&DocumentType::ALL)
+    }
+
+    pub fn document_status() -> Object {
+        one_of(&[
+            DocumentStatus::Approved,
+            DocumentStatus::Resubmit,
+            DocumentStatus::Rejected,
+            DocumentStatus::ManualReviewNeeded,
+        ])
+    }
+
+    pub fn quality_code() -> Object {
+        one_of(&[
+            QualityCode::Resolution,
+            QualityCode::Blur,
+            QualityCode::Glare,
+            QualityCode::Exposure,
+            QualityCode::Cutoff,
+            QualityCode::Monochrome,
+        ])
+    }
+
+    pub fn process_name() -> Object {
+        one_of(&ProcessName::ALL)
+    }
+
+    pub fn process_status() -> Object {
+        one_of(&[
+            ProcessStatus::Ok,
+            ProcessStatus::Failed,
+            ProcessStatus::Running,
+            ProcessStatus::Pending,
+            ProcessStatus::Exempt,
+        ])
+    }
+
+    pub fn process_reason() -> Object {
+        one_of(&[
+            ProcessReason::DataMismatch,
+            ProcessReason::Duplicate,
+            ProcessReason::Fraud,
+            ProcessReason::MissingDeclaredInformation,
+            ProcessReason::Underage,
+            ProcessReason::ExpiredDocument,
+        ])
+    }
+
+    pub fn summary_status() -> Object {
+        one_of(&[
+            SummaryStatus::Ok,
+            SummaryStatus::Pending,
+            SummaryStatus::Restricted,
+            SummaryStatus::Blocked,
+        ])
+    }
+
+    pub fn eligibility_status() -> Object {
+        one_of(&[
+            EligibilityStatus::NotStarted,
+            EligibilityStatus::RequiresData,
+            EligibilityStatus::PendingReview,
+            EligibilityStatus::Verified,
+            EligibilityStatus::Rejected,
+        ])
+    }
+
+    pub fn audit_action() -> Object {
+        one_of(&[
+            AuditAction::IdentityCreated,
+            AuditAction::IdentityUpdated,
+            AuditAction::IdentityErased,
+            AuditAction::KycCheckCompleted,
+            AuditAction::LevelChanged,
+            AuditAction::DocumentUploaded,
+            AuditAction::DocumentStatusChanged,
+            AuditAction::ReviewRequired,
+            AuditAction::ReviewDecided,
+            AuditAction::KycSessionStarted,
+        ])
+    }
+
+    /// `{"type": "apiKey", "keyId": ...}` or `{"type": "system"}`.
+    pub fn actor() -> Object {
+        let key_id = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some("The API key that acted (type apiKey only)"));
+        ObjectBuilder::new()
+            .property("type", one_of(&["apiKey", "system"]))
+            .required("type")
+            .property("keyId", key_id)
+            .build()
+    }
 }
 
 #[cfg(test)]

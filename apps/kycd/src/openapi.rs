@@ -4,9 +4,17 @@
 
 use std::sync::OnceLock;
 
+use std::collections::BTreeMap;
+
 use utoipa::{
     Modify, OpenApi,
-    openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+    openapi::{
+        HttpMethod, ObjectBuilder, Ref, RefOr, Response, Required,
+        header::{Header, HeaderBuilder},
+        path::{Operation, ParameterBuilder, ParameterIn},
+        schema::Type,
+        security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+    },
 };
 
 use crate::{dto, routes};
@@ -61,6 +69,7 @@ use crate::{dto, routes};
         dto::CreatePersonRequest,
         dto::PatchPersonRequest,
         dto::CreateBusinessRequest,
+        dto::PatchBusinessRequest,
         dto::KycSessionRequestDto,
         dto::KycSessionDto,
         dto::ImportResultDto,
@@ -75,12 +84,10 @@ use crate::{dto, routes};
         dto::ViolationDto,
         dto::ErrorBody,
         dto::ErrorDetail,
-        routes::reviews::ReviewListDto,
         routes::reviews::ReviewDto,
         routes::reviews::ReviewDecisionRequest,
         routes::webhooks::WebhookConfigRequest,
         routes::webhooks::WebhookConfigDto,
-        routes::webhooks::WebhookDeliveryListDto,
     )),
     modifiers(&BearerAuth),
     tags(
@@ -97,6 +104,26 @@ pub struct ApiDoc;
 
 struct BearerAuth;
 
+/// What every operation behind a key may answer: shared responses, referred to from each
+/// operation rather than written on each handler.
+const KEY_CHECKS: [(&str, &str, &str); 3] = [
+    (
+        "401",
+        "Unauthorized",
+        "unauthorized: no key, or not a valid one",
+    ),
+    (
+        "403",
+        "Forbidden",
+        "forbidden: the key's role may not use this operation",
+    ),
+    (
+        "429",
+        "RateLimited",
+        "rate_limited: this key's request rate is exceeded; see Retry-After",
+    ),
+];
+
 impl Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
@@ -104,60 +131,161 @@ impl Modify for BearerAuth {
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
-        // What every operation behind a key may answer: shared responses, referred to from
-        // each operation rather than written on each handler.
-        let common = [
-            (
-                "401",
-                "Unauthorized",
-                "unauthorized: no key, or not a valid one",
-            ),
-            (
-                "403",
-                "Forbidden",
-                "forbidden: the key's role may not use this operation",
-            ),
-            (
-                "429",
-                "RateLimited",
-                "rate_limited: this key's request rate is exceeded; see Retry-After",
-            ),
-        ];
-        for (_, name, description) in common {
+        for (_, name, description) in KEY_CHECKS {
             components
                 .responses
                 .insert(name.to_owned(), error_response(description));
         }
-        for item in openapi.paths.paths.values_mut() {
+        components.responses.insert(
+            "PayloadTooLarge".to_owned(),
+            error_response("payload_too_large: the body is over the operation's limit"),
+        );
+        if let Some(RefOr::T(limited)) = components.responses.get_mut("RateLimited") {
+            limited.headers.insert(
+                "Retry-After".to_owned(),
+                header("Seconds to wait before the key may call again"),
+            );
+        }
+        for response in components.responses.values_mut() {
+            if let RefOr::T(response) = response {
+                add_request_id(response);
+            }
+        }
+        for (path, item) in &mut openapi.paths.paths {
             let operations = [
-                &mut item.get,
-                &mut item.put,
-                &mut item.post,
-                &mut item.delete,
-                &mut item.patch,
+                (HttpMethod::Get, &mut item.get),
+                (HttpMethod::Put, &mut item.put),
+                (HttpMethod::Post, &mut item.post),
+                (HttpMethod::Delete, &mut item.delete),
+                (HttpMethod::Patch, &mut item.patch),
             ];
-            for operation in operations.into_iter().flatten() {
-                if operation.security.as_ref().is_none_or(Vec::is_empty) {
-                    continue;
-                }
-                for (status, name, _) in common {
-                    operation
-                        .responses
-                        .responses
-                        .entry(status.to_owned())
-                        .or_insert_with(|| {
-                            utoipa::openapi::Ref::new(format!("#/components/responses/{name}"))
-                                .into()
-                        });
+            for (method, operation) in operations {
+                if let Some(operation) = operation.as_mut() {
+                    document_conventions(path, &method, operation);
                 }
             }
         }
     }
 }
 
+/// Adds to `operation` what the server's conventions (SPEC §6) give every operation of its
+/// kind, so that no handler can forget one: the key checks, `400` for a path id that is not a
+/// UUID, the body limit, `Idempotency-Key` on POST and PUT, and the headers every response
+/// carries (`x-request-id`; `ETag` on a success with a body).
+fn document_conventions(path: &str, method: &HttpMethod, operation: &mut Operation) {
+    let responses = &mut operation.responses.responses;
+    for response in responses.values_mut() {
+        if let RefOr::T(response) = response {
+            add_request_id(response);
+        }
+    }
+    if operation.security.as_ref().is_none_or(Vec::is_empty) {
+        return;
+    }
+    for (status, name, _) in KEY_CHECKS {
+        responses
+            .entry(status.to_owned())
+            .or_insert_with(|| shared(name));
+    }
+    for (status, response) in responses.iter_mut() {
+        if let RefOr::T(response) = response
+            && status.starts_with('2')
+            && !response.content.is_empty()
+        {
+            response.headers.entry("ETag".to_owned()).or_insert_with(|| {
+                header("The version (\"v3\") of a versioned resource, else a weak tag of the body")
+            });
+        }
+    }
+    if path.contains('{') {
+        mention(
+            responses,
+            "400",
+            "UUID",
+            "validation_failed (rule uuid) for a path id that is not a UUID",
+        );
+    }
+    let writes = matches!(method, HttpMethod::Post | HttpMethod::Put);
+    if writes || matches!(method, HttpMethod::Patch) {
+        responses
+            .entry("413".to_owned())
+            .or_insert_with(|| shared("PayloadTooLarge"));
+        if operation.request_body.as_ref().is_some_and(|body| {
+            body.content.contains_key("application/json")
+        }) {
+            mention(responses, "400", "invalid_json", "invalid_json");
+        }
+    }
+    if writes {
+        mention(
+            responses,
+            "422",
+            "idempotency_key_reused",
+            "idempotency_key_reused: the Idempotency-Key was used with another body",
+        );
+        let parameters = operation.parameters.get_or_insert_with(Vec::new);
+        if !parameters.iter().any(|p| p.name == "Idempotency-Key") {
+            parameters.push(
+                ParameterBuilder::new()
+                    .name("Idempotency-Key")
+                    .parameter_in(ParameterIn::Header)
+                    .required(Required::False)
+                    .description(Some("Replays the first response for 24 h"))
+                    .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+                    .build(),
+            );
+        }
+    }
+}
+
+/// Adds `text` to the description of `status`'s error response unless it already names
+/// `needle`, adding the response if the operation has none.
+fn mention(
+    responses: &mut BTreeMap<String, RefOr<Response>>,
+    status: &str,
+    needle: &str,
+    text: &str,
+) {
+    match responses.get_mut(status) {
+        Some(RefOr::T(response)) if !response.description.contains(needle) => {
+            response.description = if response.description.is_empty() {
+                text.to_owned()
+            } else {
+                format!("{}; or {text}", response.description)
+            };
+        }
+        Some(_) => {}
+        None => {
+            let mut response = error_response(text);
+            if let RefOr::T(response) = &mut response {
+                add_request_id(response);
+            }
+            responses.insert(status.to_owned(), response);
+        }
+    }
+}
+
+fn shared(name: &str) -> RefOr<Response> {
+    Ref::new(format!("#/components/responses/{name}")).into()
+}
+
+fn header(description: &str) -> Header {
+    HeaderBuilder::new()
+        .schema(ObjectBuilder::new().schema_type(Type::String))
+        .description(Some(description))
+        .build()
+}
+
+fn add_request_id(response: &mut Response) {
+    response.headers.insert(
+        "x-request-id".to_owned(),
+        header("The request's id, also in the logs and in an error's requestId"),
+    );
+}
+
 /// A response in the error shape.
-fn error_response(description: &str) -> utoipa::openapi::RefOr<utoipa::openapi::Response> {
-    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+fn error_response(description: &str) -> RefOr<Response> {
+    use utoipa::openapi::{ContentBuilder, ResponseBuilder};
     ResponseBuilder::new()
         .description(description)
         .content(
@@ -270,19 +398,54 @@ mod tests {
         ] {
             assert!(paths.contains_key(path), "{path}");
         }
-        // Every operation behind a key documents the answers of the key checks.
         for (path, item) in paths {
             for (method, op) in item.as_object().unwrap() {
-                if op["security"].as_array().is_some_and(|s| !s.is_empty()) {
-                    for status in ["401", "403", "429"] {
+                let responses = &op["responses"];
+                for (status, response) in responses.as_object().unwrap() {
+                    // Every response carries x-request-id; every JSON success has a schema.
+                    assert!(
+                        response.get("headers").is_some_and(|h| h.get("x-request-id").is_some())
+                            || response.get("$ref").is_some(),
+                        "{method} {path} {status}: x-request-id"
+                    );
+                    if status.starts_with('2') && status != "204" {
                         assert!(
-                            op["responses"].get(status).is_some(),
-                            "{method} {path}: {status}"
+                            response["content"].as_object().is_some_and(|c| c
+                                .values()
+                                .all(|media| media.get("schema").is_some())),
+                            "{method} {path} {status}: no schema"
                         );
                     }
                 }
+                if op["security"].as_array().is_none_or(Vec::is_empty) {
+                    continue;
+                }
+                // The key checks, an id that is not a UUID, and idempotent writes.
+                let mut expected = vec!["401", "403", "429"];
+                if path.contains("{id}") {
+                    expected.push("400");
+                }
+                if method == "post" || method == "put" {
+                    expected.extend(["413", "422"]);
+                    let idempotent = op["parameters"].as_array().is_some_and(|p| {
+                        p.iter().any(|p| p["name"] == "Idempotency-Key")
+                    });
+                    assert!(idempotent, "{method} {path}: Idempotency-Key");
+                    assert!(
+                        responses["422"]["description"]
+                            .as_str()
+                            .is_some_and(|d| d.contains("idempotency_key_reused")),
+                        "{method} {path}: idempotency_key_reused"
+                    );
+                }
+                for status in expected {
+                    assert!(responses.get(status).is_some(), "{method} {path}: {status}");
+                }
             }
         }
+        // The closed sets are enums, e.g. the level.
+        let level = &doc["components"]["schemas"]["PersonalIdentityDto"]["properties"]["kycLevel"];
+        assert_eq!(level["enum"], serde_json::json!(["L0", "L1", "L2"]));
     }
 
     #[test]

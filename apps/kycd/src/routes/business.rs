@@ -10,11 +10,11 @@ use serde_json::json;
 
 use crate::{
     auth::{Reader, Writer},
-    dto::BusinessIdentityDto,
+    dto::{BusinessIdentityDto, PageBody},
     error::ApiError,
     idempotency,
     reply::{Reply, if_match},
-    routes::common::{BASE, PageBody, json_body, list_query, page_meta, path_id, retry_conflicts},
+    routes::common::{BASE, json_body, list_query, page_meta, path_id, retry_conflicts},
     state::{AppState, blocking, read},
     workflow::Unit,
 };
@@ -68,8 +68,8 @@ fn audit_company(
     request_body = crate::dto::CreateBusinessRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for 24 h")),
     responses(
-        (status = 201, body = BusinessIdentityDto),
-        (status = 400, body = crate::dto::ErrorBody, description = "validation_failed"),
+        (status = 201, body = BusinessIdentityDto, headers(("Location" = String, description = "The created resource's URL"))),
+        (status = 400, body = crate::dto::ErrorBody, description = "validation_failed or invalid_json"),
         (status = 404, body = crate::dto::ErrorBody, description = "identity_owner_not_found"),
         (status = 409, body = crate::dto::ErrorBody, description = "email_already_in_use"),
         (status = 422, body = crate::dto::ErrorBody, description = "identity_owner_must_be_of_type_person"),
@@ -129,12 +129,12 @@ pub async fn create_business(
         ("filter[identityOwner]" = Option<String>, Query, description = "the owner's id: value, in:a,b or nin:a,b"),
         ("filter[type]" = Option<String>, Query, description = "company (every company) or person (none)"),
         ("sort" = Option<String>, Query, description = "createdAt, -createdAt (default), updatedAt, -updatedAt"),
-        ("page[size]" = Option<u32>, Query, description = "1-100, default 30"),
-        ("page[number]" = Option<u32>, Query, description = "from 1"),
+        ("page[size]" = Option<u32>, Query, minimum = 1, maximum = 100, description = "1-100, default 30"),
+        ("page[number]" = Option<u32>, Query, minimum = 1, description = "from 1"),
         ("all" = Option<bool>, Query, description = "every match, capped"),
     ),
     responses(
-        (status = 200, description = "A page of companies with the total count"),
+        (status = 200, body = PageBody<BusinessIdentityDto>, description = "A page of companies with the total count"),
         (status = 400, body = crate::dto::ErrorBody, description = "validation_failed: an unknown filter, operator or value"),
     ),
     security(("bearer" = [])))]
@@ -187,13 +187,15 @@ pub async fn get_business(
 
 /// Partial update of a company. `If-Match` makes it conditional.
 #[utoipa::path(patch, path = "/api/trust/v1/business-identities/{id}", tag = "identities",
-    params(("id" = String, Path), ("If-Match" = Option<String>, Header)),
+    params(("id" = String, Path), ("If-Match" = Option<String>, Header, description = "ETag of the version the change is based on")),
+    request_body = crate::dto::PatchBusinessRequest,
     responses(
         (status = 200, body = BusinessIdentityDto),
-        (status = 400, body = crate::dto::ErrorBody),
-        (status = 404, body = crate::dto::ErrorBody),
+        (status = 400, body = crate::dto::ErrorBody, description = "validation_failed (including empty_patch for {}) or invalid_json"),
+        (status = 404, body = crate::dto::ErrorBody, description = "identity_not_found, or identity_owner_not_found for a new owner"),
         (status = 409, body = crate::dto::ErrorBody, description = "email_already_in_use"),
         (status = 412, body = crate::dto::ErrorBody, description = "version_conflict"),
+        (status = 422, body = crate::dto::ErrorBody, description = "identity_owner_must_be_of_type_person"),
     ),
     security(("bearer" = [])))]
 #[patch("/business-identities/{id}")]

@@ -2,7 +2,10 @@
 
 use std::str::FromStr;
 
-use crate::error::{ApiError, invalid_json, violation as violation_json};
+use crate::{
+    dto::{PageMetaDto, PageNumberDto},
+    error::{ApiError, invalid_json, violation as violation_json},
+};
 
 /// The API's base path.
 pub const BASE: &str = "/api/trust/v1";
@@ -151,28 +154,22 @@ pub fn retry_conflicts<T>(
     Err(ApiError::VersionConflict)
 }
 
-/// A list answer, `{"data": [...], "meta": {...}}`, serialized straight from its items (a
-/// `json!` body would first build a JSON tree of every item, then serialize that: for a page of
-/// 30 identities most of the worker's time).
-#[derive(serde::Serialize)]
-pub struct PageBody<T> {
-    pub data: Vec<T>,
-    pub meta: serde_json::Value,
-}
-
 /// The `meta` object of a list answer: the total number of matches and the page returned
 /// (`all=true` is reported as page 1 holding every item returned).
 pub fn page_meta(
     request: kyc_store::list::PageRequest,
     total: u64,
     returned: usize,
-) -> serde_json::Value {
+) -> PageMetaDto {
     use kyc_store::list::PageRequest;
     let (number, size) = match request {
         PageRequest::Page { number, size } => (number, size),
         PageRequest::All => (1, u32::try_from(returned).unwrap_or(u32::MAX)),
     };
-    serde_json::json!({ "total": total, "page": { "number": number, "size": size } })
+    PageMetaDto {
+        total,
+        page: PageNumberDto { number, size },
+    }
 }
 
 #[cfg(test)]

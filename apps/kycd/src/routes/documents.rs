@@ -611,7 +611,7 @@ fn document_location(reply: &Reply) -> Option<String> {
         ),
     ),
     responses(
-        (status = 201, body = DocumentDto, description = "Stored, with its status and the identity after it. A failed quality check gives resubmit (reasons: the failed checks), a monochrome scan rejected; a document that passes is decided by the verifier (sandbox: by last name, see docs/tier-policy.md) or goes to manualReviewNeeded and the review queue."),
+        (status = 201, body = DocumentDto, description = "Stored, with its status and the identity after it. A failed quality check gives resubmit (reasons: the failed checks), a monochrome scan rejected; a document that passes is decided by the verifier (sandbox: by last name, see docs/tier-policy.md) or goes to manualReviewNeeded and the review queue.", headers(("Location" = String, description = "The created resource's URL"))),
         (status = 400, body = crate::dto::ErrorBody, description = "validation_failed (missing or unknown field, unknown type, missing back, malformed data URL) or invalid_json"),
         (status = 404, body = crate::dto::ErrorBody, description = "identity_not_found"),
         (status = 409, body = crate::dto::ErrorBody, description = "document_attempts_exhausted: three rejections (three resubmits without an approval count as one)"),
@@ -854,7 +854,7 @@ struct ImageQuery {
         ("signature" = String, Query),
     ),
     responses(
-        (status = 200, description = "The image as stored (metadata stripped), with Cache-Control: private, no-store", content(("image/jpeg"), ("image/png"))),
+        (status = 200, description = "The image as stored (metadata stripped), with Cache-Control: private, no-store", content((String = "image/jpeg"), (String = "image/png"))),
         (status = 404, body = crate::dto::ErrorBody, description = "document_not_found: missing, or the link is invalid or expired"),
     ))]
 #[get("/documents/{id}/image")]

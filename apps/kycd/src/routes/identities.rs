@@ -7,16 +7,19 @@ use kyc_store::{
     list::{Listing, PageRequest},
     personal,
 };
-use serde_json::json;
 
 use crate::{
     auth::{Reader, Writer},
-    dto::{ContainerDto, PersonalIdentityDto, rfc3339},
+    dto::{
+        AuditEventDto, ContainerDto, EligibilityDto, EligibilityOverviewDto, KycCheckDto,
+        KycCheckRunDto, KycOverviewDto, KycSummaryDto, PageBody, PersonalIdentityDto, ProcessDto,
+        wire_name,
+    },
     error::ApiError,
     idempotency,
     reply::{IfMatch, Reply, if_match},
     routes::common::{
-        BASE, PageBody, json_body, list_query, no_fields, page_meta, page_request, path_id,
+        BASE, json_body, list_query, no_fields, page_meta, page_request, path_id,
         retry_conflicts,
     },
     state::{AppState, blocking, find_person, read, write_owned},
@@ -39,7 +42,7 @@ fn container_location(reply: &Reply) -> Option<String> {
     request_body = crate::dto::CreatePersonRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for 24 h")),
     responses(
-        (status = 201, body = ContainerDto, description = "Created"),
+        (status = 201, body = ContainerDto, description = "Created", headers(("Location" = String, description = "The created resource's URL"))),
         (status = 400, body = crate::dto::ErrorBody, description = "validation_failed or invalid_json"),
         (status = 409, body = crate::dto::ErrorBody, description = "email_already_in_use"),
         (status = 422, body = crate::dto::ErrorBody, description = "idempotency_key_reused"),
@@ -126,7 +129,7 @@ pub async fn get_person(
     request_body = crate::dto::PatchPersonRequest,
     responses(
         (status = 200, body = PersonalIdentityDto),
-        (status = 400, body = crate::dto::ErrorBody, description = "validation_failed"),
+        (status = 400, body = crate::dto::ErrorBody, description = "validation_failed (including empty_patch for {}) or invalid_json"),
         (status = 404, body = crate::dto::ErrorBody, description = "identity_not_found"),
         (status = 409, body = crate::dto::ErrorBody, description = "email_already_in_use"),
         (status = 412, body = crate::dto::ErrorBody, description = "version_conflict"),
@@ -210,13 +213,22 @@ pub async fn delete_person(
 /// `page[number]`, `all=true`.
 #[utoipa::path(get, path = "/api/trust/v1/personal-identities", tag = "identities",
     params(
-        ("filter[email]" = Option<String>, Query, description = "value, like:x, in:a,b or nin:a,b; also filter[id], filter[firstName], filter[lastName], filter[name] (first, last or full name, ignoring case), filter[kycLevel], filter[reviewStatus], filter[blocked], filter[containerId], filter[type] (person: every identity here; company: none)"),
+        ("filter[id]" = Option<String>, Query, description = "value, in:a,b or nin:a,b"),
+        ("filter[email]" = Option<String>, Query, description = "value, like:x, in:a,b or nin:a,b"),
+        ("filter[firstName]" = Option<String>, Query, description = "value, like:x, in:a,b or nin:a,b"),
+        ("filter[lastName]" = Option<String>, Query, description = "value, like:x, in:a,b or nin:a,b"),
+        ("filter[name]" = Option<String>, Query, description = "first, last or full name, ignoring case: value, like:x, in:a,b or nin:a,b"),
+        ("filter[kycLevel]" = Option<String>, Query, description = "L0, L1 or L2: value, in:a,b or nin:a,b"),
+        ("filter[reviewStatus]" = Option<String>, Query, description = "none, pending, approved, rejected or informationRequested: value, in:a,b or nin:a,b"),
+        ("filter[blocked]" = Option<bool>, Query, description = "true or false"),
+        ("filter[containerId]" = Option<String>, Query, description = "value, in:a,b or nin:a,b"),
+        ("filter[type]" = Option<String>, Query, description = "person (every identity here) or company (none)"),
         ("sort" = Option<String>, Query, description = "createdAt, -createdAt, updatedAt or -updatedAt"),
-        ("page[size]" = Option<u32>, Query, description = "1-100, default 30"),
-        ("page[number]" = Option<u32>, Query, description = "from 1"),
+        ("page[size]" = Option<u32>, Query, minimum = 1, maximum = 100, description = "1-100, default 30"),
+        ("page[number]" = Option<u32>, Query, minimum = 1, description = "from 1"),
         ("all" = Option<bool>, Query, description = "every match, capped"),
     ),
-    responses((status = 200, description = "A page of identities with the total count"), (status = 400, body = crate::dto::ErrorBody)),
+    responses((status = 200, body = PageBody<PersonalIdentityDto>, description = "A page of identities with the total count"), (status = 400, body = crate::dto::ErrorBody, description = "validation_failed: an unknown filter, operator or value")),
     security(("bearer" = [])))]
 #[get("/personal-identities")]
 pub async fn list_people(
@@ -241,13 +253,11 @@ pub async fn list_people(
 }
 
 /// Loads an identity of `tenant`, runs the tier engine over it and renders the evaluation.
-async fn evaluated(
+async fn evaluated<T: serde::Serialize + Send + 'static>(
     state: State,
     tenant: kyc_model::TenantId,
     raw_id: &str,
-    render: impl FnOnce(PersonalIdentityId, &kyc_tiers::Evaluation<'_>) -> serde_json::Value
-    + Send
-    + 'static,
+    render: impl FnOnce(PersonalIdentityId, &kyc_tiers::Evaluation<'_>) -> T + Send + 'static,
 ) -> Result<HttpResponse, ApiError> {
     let id: PersonalIdentityId = path_id(raw_id, "id")?;
     let st = state.clone();
@@ -262,7 +272,7 @@ async fn evaluated(
 /// The KYC processes (Uphold's overview): a summary status and one entry per process.
 #[utoipa::path(get, path = "/api/trust/v1/personal-identities/{id}/kyc", tag = "kyc",
     params(("id" = String, Path)),
-    responses((status = 200, description = "summary.status and the processes"), (status = 404, body = crate::dto::ErrorBody)),
+    responses((status = 200, body = KycOverviewDto, description = "summary.status and the processes"), (status = 404, body = crate::dto::ErrorBody, description = "identity_not_found")),
     security(("bearer" = [])))]
 #[get("/personal-identities/{id}/kyc")]
 pub async fn get_kyc(
@@ -270,22 +280,17 @@ pub async fn get_kyc(
     caller: Reader,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    evaluated(state, caller.tenant, &id, |id, evaluation| {
-        // One entry per process, keyed by its wire name (`taxDetails`, ...).
-        let processes: serde_json::Map<String, serde_json::Value> = evaluation
+    evaluated(state, caller.tenant, &id, |id, evaluation| KycOverviewDto {
+        identity_id: id.to_string(),
+        kyc_level: evaluation.level(),
+        summary: KycSummaryDto {
+            status: evaluation.summary(),
+        },
+        processes: evaluation
             .processes()
             .iter()
-            .filter_map(|report| {
-                let key = serde_json::to_value(report.name).ok()?.as_str()?.to_owned();
-                Some((key, serde_json::to_value(report).ok()?))
-            })
-            .collect();
-        json!({
-            "identityId": id,
-            "kycLevel": evaluation.level(),
-            "summary": { "status": evaluation.summary() },
-            "processes": processes,
-        })
+            .map(|report| (wire_name(report.name), ProcessDto::from(report)))
+            .collect(),
     })
     .await
 }
@@ -293,7 +298,7 @@ pub async fn get_kyc(
 /// Per-product eligibility (Crossmint): may this user use each product yet?
 #[utoipa::path(get, path = "/api/trust/v1/personal-identities/{id}/eligibility", tag = "kyc",
     params(("id" = String, Path)),
-    responses((status = 200, description = "One entry per product of the policy"), (status = 404, body = crate::dto::ErrorBody)),
+    responses((status = 200, body = EligibilityOverviewDto, description = "One entry per product of the policy"), (status = 404, body = crate::dto::ErrorBody, description = "identity_not_found")),
     security(("bearer" = [])))]
 #[get("/personal-identities/{id}/eligibility")]
 pub async fn get_eligibility(
@@ -301,12 +306,14 @@ pub async fn get_eligibility(
     caller: Reader,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    evaluated(state, caller.tenant, &id, |id, evaluation| {
-        json!({
-            "identityId": id,
-            "kycLevel": evaluation.level(),
-            "eligibility": evaluation.eligibility(),
-        })
+    evaluated(state, caller.tenant, &id, |id, evaluation| EligibilityOverviewDto {
+        identity_id: id.to_string(),
+        kyc_level: evaluation.level(),
+        eligibility: evaluation
+            .eligibility()
+            .iter()
+            .map(EligibilityDto::from)
+            .collect(),
     })
     .await
 }
@@ -315,11 +322,11 @@ pub async fn get_eligibility(
 #[utoipa::path(get, path = "/api/trust/v1/personal-identities/{id}/events", tag = "kyc",
     params(
         ("id" = String, Path),
-        ("page[size]" = Option<u32>, Query, description = "1-100; without paging parameters, every event (capped)"),
-        ("page[number]" = Option<u32>, Query, description = "from 1"),
+        ("page[size]" = Option<u32>, Query, minimum = 1, maximum = 100, description = "1-100; without paging parameters, every event (capped)"),
+        ("page[number]" = Option<u32>, Query, minimum = 1, description = "from 1"),
         ("all" = Option<bool>, Query, description = "every event, capped"),
     ),
-    responses((status = 200, description = "Audit events, oldest first, with the total count"), (status = 400, body = crate::dto::ErrorBody), (status = 404, body = crate::dto::ErrorBody)),
+    responses((status = 200, body = PageBody<AuditEventDto>, description = "Audit events, oldest first, with the total count"), (status = 400, body = crate::dto::ErrorBody, description = "validation_failed: a bad page parameter"), (status = 404, body = crate::dto::ErrorBody, description = "identity_not_found")),
     security(("bearer" = [])))]
 #[get("/personal-identities/{id}/events")]
 pub async fn get_events(
@@ -346,20 +353,7 @@ pub async fn get_events(
         })
     })
     .await?;
-    let data: Vec<serde_json::Value> = events
-        .items
-        .iter()
-        .map(|e| {
-            json!({
-                "id": e.id.to_string(),
-                "at": rfc3339(e.at),
-                "actor": e.actor,
-                "action": e.action.as_str(),
-                "fields": e.fields,
-                "levelChange": e.level_change.map(|(from, to)| json!({ "from": from, "to": to })),
-            })
-        })
-        .collect();
+    let data: Vec<AuditEventDto> = events.items.iter().map(AuditEventDto::from).collect();
     let meta = page_meta(events.request, events.total, data.len());
     Ok(Reply::ok(&PageBody { data, meta }).into_response())
 }
@@ -369,9 +363,9 @@ pub async fn get_events(
 #[utoipa::path(post, path = "/api/trust/v1/personal-identities/{id}/kyc-checks", tag = "kyc",
     params(("id" = String, Path)),
     responses(
-        (status = 201, description = "The check and the identity after it"),
+        (status = 201, body = KycCheckRunDto, description = "The check and the identity after it"),
         (status = 400, body = crate::dto::ErrorBody, description = "invalid_json, or validation_failed (unknown_field) for a body other than {}"),
-        (status = 404, body = crate::dto::ErrorBody),
+        (status = 404, body = crate::dto::ErrorBody, description = "identity_not_found"),
     ),
     security(("bearer" = [])))]
 #[post("/personal-identities/{id}/kyc-checks")]
@@ -404,15 +398,10 @@ pub async fn run_kyc_check(
                 })
             })
             .await?;
-            let body = json!({
-                "check": {
-                    "id": check.id,
-                    "verifier": check.verifier,
-                    "performedAt": rfc3339(check.performed_at),
-                    "outcomes": check.outcomes,
-                },
-                "identity": PersonalIdentityDto::from(&identity),
-            });
+            let body = KycCheckRunDto {
+                check: KycCheckDto::from(&check),
+                identity: PersonalIdentityDto::from(&identity),
+            };
             Ok(Reply::json(actix_web::http::StatusCode::CREATED, &body).etag(identity.version))
         },
     )

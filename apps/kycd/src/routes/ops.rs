@@ -5,14 +5,14 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 use crate::{error::ApiError, metrics::Metrics, routes::common::BASE};
 
 /// Liveness: the process is up and serving.
-#[utoipa::path(get, path = "/health/live", tag = "operations", responses((status = 200, description = "Alive")))]
+#[utoipa::path(get, path = "/health/live", tag = "operations", responses((status = 200, body = Object, description = "Alive: {\"status\": \"ok\"}")))]
 #[get("/health/live")]
 pub async fn live() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
 }
 
 /// Prometheus metrics in the text exposition format.
-#[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, description = "Prometheus text format")))]
+#[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, body = String, content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8", description = "OpenMetrics text, which Prometheus scrapes")))]
 #[get("/metrics")]
 pub async fn metrics(metrics: web::Data<Metrics>) -> HttpResponse {
     HttpResponse::Ok()
@@ -41,7 +41,7 @@ pub async fn not_found(
 }
 
 /// Readiness: the database answers.
-#[utoipa::path(get, path = "/health/ready", tag = "operations", responses((status = 200, description = "Ready"), (status = 503, body = crate::dto::ErrorBody, description = "The database is unreachable")))]
+#[utoipa::path(get, path = "/health/ready", tag = "operations", responses((status = 200, body = Object, description = "Ready: {\"status\": \"ok\"}"), (status = 503, body = crate::dto::ErrorBody, description = "The database is unreachable")))]
 #[get("/health/ready")]
 pub async fn ready(state: web::Data<crate::state::AppState>) -> Result<HttpResponse, ApiError> {
     let db = state.db.clone();
@@ -50,7 +50,7 @@ pub async fn ready(state: web::Data<crate::state::AppState>) -> Result<HttpRespo
 }
 
 /// The OpenAPI 3.1 document of this API (in production mode without the sandbox routes).
-#[utoipa::path(get, path = "/openapi.json", tag = "operations", responses((status = 200, description = "This document")))]
+#[utoipa::path(get, path = "/openapi.json", tag = "operations", responses((status = 200, body = Object, description = "This document")))]
 #[get("/openapi.json")]
 pub async fn openapi(state: web::Data<crate::state::AppState>) -> HttpResponse {
     HttpResponse::Ok()

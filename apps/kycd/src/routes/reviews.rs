@@ -23,7 +23,7 @@ use utoipa::ToSchema;
 
 use crate::{
     auth::Operator,
-    dto::{DocumentDto, PersonalIdentityDto, rfc3339},
+    dto::{DocumentDto, KycCheckDto, PageBody, PersonalIdentityDto, rfc3339, wire_name},
     error::{ApiError, violation},
     idempotency,
     presign::Side,
@@ -121,18 +121,6 @@ pub struct ReviewDocumentDto {
     pub images: Option<ReviewImagesDto>,
 }
 
-/// The latest KYC check: per field `passed`, `notProvided`, or `failed` with the reason and
-/// the rule, never the value.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ReviewCheckDto {
-    pub id: String,
-    pub verifier: String,
-    pub performed_at: String,
-    #[schema(value_type = Object)]
-    pub outcomes: Value,
-}
-
 /// Everything a reviewer needs to decide an item.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -150,7 +138,7 @@ pub struct ReviewSubjectDto {
     /// Per product: `{type, status, missingData, missingDocuments}`.
     #[schema(value_type = Vec<Object>)]
     pub eligibility: Value,
-    pub latest_check: Option<ReviewCheckDto>,
+    pub latest_check: Option<KycCheckDto>,
     /// For a document item, the document to decide.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub document: Option<ReviewDocumentDto>,
@@ -204,15 +192,6 @@ pub struct ReviewDto {
     pub version: i64,
     pub decision: Option<ReviewDecisionDto>,
     pub subject: ReviewSubjectDto,
-}
-
-/// A page of the queue, oldest first.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct ReviewListDto {
-    pub data: Vec<ReviewDto>,
-    /// `{"total": n, "page": {"number": n, "size": n}}`.
-    #[schema(value_type = Object)]
-    pub meta: Value,
 }
 
 /// The queue's query: `kind`, `status` (default `pending`; `all` for every status), `tenant`,
@@ -537,13 +516,6 @@ fn decision_view(item: &ReviewItem, note: Option<&DecisionNote>) -> Option<Revie
     Some(view)
 }
 
-fn wire_name(value: impl Serialize) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
-
 /// An item with its subject, read in the caller's transaction or connection.
 fn view(
     conn: &mut DbConnection,
@@ -590,12 +562,7 @@ fn view(
         .checks
         .iter()
         .max_by_key(|c| c.performed_at)
-        .map(|c| ReviewCheckDto {
-            id: c.id.to_string(),
-            verifier: c.verifier.clone(),
-            performed_at: rfc3339(c.performed_at),
-            outcomes: serde_json::to_value(&c.outcomes).unwrap_or_default(),
-        });
+        .map(KycCheckDto::from);
     let identity = &record.identity;
     let tenant_name = match tenant_names.get(&item.tenant_id) {
         Some(name) => name.clone(),
@@ -650,11 +617,11 @@ fn load_view(
         ("kind" = Option<String>, Query, description = "identity or document"),
         ("status" = Option<String>, Query, description = "pending (default), approved, rejected, informationRequested or all"),
         ("tenant" = Option<String>, Query, description = "one tenant's items (a tenant id)"),
-        ("page[size]" = Option<u32>, Query, description = "1-100, default 30"),
-        ("page[number]" = Option<u32>, Query, description = "from 1"),
+        ("page[size]" = Option<u32>, Query, minimum = 1, maximum = 100, description = "1-100, default 30"),
+        ("page[number]" = Option<u32>, Query, minimum = 1, description = "from 1"),
     ),
     responses(
-        (status = 200, body = ReviewListDto),
+        (status = 200, body = PageBody<ReviewDto>),
         (status = 400, body = crate::dto::ErrorBody, description = "validation_failed"),
         (status = 403, body = crate::dto::ErrorBody, description = "forbidden: operator keys only"),
     ),
@@ -683,7 +650,7 @@ pub async fn list_reviews(
     })
     .await?;
     let meta = page_meta(request, total, data.len());
-    let body = ReviewListDto { data, meta };
+    let body = PageBody { data, meta };
     Ok(Reply::ok(&body)
         .header("cache-control", "private, no-store".to_owned())
         .into_response())

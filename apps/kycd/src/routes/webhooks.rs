@@ -14,7 +14,7 @@ use crate::{
     auth::{Reader, Writer},
     cli::Mode,
     delivery,
-    dto::rfc3339,
+    dto::{PageBody, rfc3339},
     error::{ApiError, violation},
     idempotency,
     reply::Reply,
@@ -96,15 +96,6 @@ pub struct WebhookDeliveryDto {
     pub error: Option<String>,
     pub duration_ms: i64,
     pub attempted_at: String,
-}
-
-/// A page of the delivery log, newest first.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct WebhookDeliveryListDto {
-    pub data: Vec<WebhookDeliveryDto>,
-    /// `{"total": n, "page": {"number": n, "size": n}}`.
-    #[schema(value_type = Object)]
-    pub meta: Value,
 }
 
 /// Whether a host is an address that a production server must not be pointed at by a tenant:
@@ -386,10 +377,10 @@ pub async fn get_config(state: State, caller: Reader) -> Result<HttpResponse, Ap
 /// The delivery log: every attempt to deliver the tenant's events, newest first.
 #[utoipa::path(get, path = "/api/trust/v1/webhook-deliveries", tag = "webhooks",
     params(
-        ("page[size]" = Option<u32>, Query, description = "1-100, default 30"),
-        ("page[number]" = Option<u32>, Query, description = "from 1"),
+        ("page[size]" = Option<u32>, Query, minimum = 1, maximum = 100, description = "1-100, default 30"),
+        ("page[number]" = Option<u32>, Query, minimum = 1, description = "from 1"),
     ),
-    responses((status = 200, body = WebhookDeliveryListDto), (status = 400, body = crate::dto::ErrorBody)),
+    responses((status = 200, body = PageBody<WebhookDeliveryDto>), (status = 400, body = crate::dto::ErrorBody, description = "validation_failed: a bad page parameter")),
     security(("bearer" = [])))]
 #[get("/webhook-deliveries")]
 pub async fn list_deliveries(
@@ -433,7 +424,7 @@ pub async fn list_deliveries(
             attempted_at: rfc3339(d.attempted_at),
         })
         .collect();
-    let body = WebhookDeliveryListDto { data, meta };
+    let body = PageBody { data, meta };
     Ok(Reply::ok(&body).into_response())
 }
 
