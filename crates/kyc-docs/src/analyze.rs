@@ -10,6 +10,7 @@ pub(crate) fn luma(r: u8, g: u8, b: u8) -> u8 {
 
 /// Luma of a row of interleaved pixels with `C` channels (R, G, B first; alpha ignored).
 pub(crate) fn luma_row<const C: usize>(src: &[u8], dst: &mut [u8]) {
+    const { assert!(C >= 3, "luma_row needs R, G and B") };
     for (g, p) in dst.iter_mut().zip(src.chunks_exact(C)) {
         *g = luma(p[0], p[1], p[2]);
     }

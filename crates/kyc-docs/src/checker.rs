@@ -81,7 +81,11 @@ impl RowSink for PngSink<'_> {
         };
         match self.layout {
             Layout::Gray => dst.copy_from_slice(&row[..self.width]),
-            Layout::GrayAlpha => luma_row::<2>(row, dst),
+            Layout::GrayAlpha => {
+                for (g, p) in dst.iter_mut().zip(row.chunks_exact(2)) {
+                    *g = p[0];
+                }
+            }
             Layout::Rgb => {
                 luma_row::<3>(row, dst);
                 self.colour.add_row::<3>(y, row);

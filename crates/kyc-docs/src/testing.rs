@@ -400,6 +400,12 @@ pub fn png_grey(width: u32, height: u32, grey: &[u8]) -> Vec<u8> {
     png_raw(width, height, 0, 1, grey)
 }
 
+/// An 8-bit greyscale PNG with an alpha channel (colour type 4): `grey_alpha` holds width x
+/// height pairs of grey and alpha.
+pub fn png_grey_alpha(width: u32, height: u32, grey_alpha: &[u8]) -> Vec<u8> {
+    png_raw(width, height, 4, 2, grey_alpha)
+}
+
 fn png_raw(width: u32, height: u32, colour_type: u8, channels: usize, px: &[u8]) -> Vec<u8> {
     let line = width as usize * channels;
     let mut raw = Vec::with_capacity((line + 1) * height as usize);

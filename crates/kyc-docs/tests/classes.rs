@@ -9,7 +9,7 @@
 
 use image::ExtendedColorType;
 use image::codecs::jpeg::JpegEncoder;
-use kyc_docs::testing::{Scene, png_grey, png_rgb};
+use kyc_docs::testing::{Scene, png_grey, png_grey_alpha, png_rgb};
 use kyc_docs::{
     Assessment, DocsError, Limits, Orientation, QualityCode, QualityConfig, Verdict, assess, intake,
 };
@@ -377,12 +377,15 @@ fn grey_scans_and_photocopies_are_rejected() {
     copy.threshold = true;
     let px = grey.render();
     let grey_plane: Vec<u8> = px.chunks_exact(3).map(|p| p[0]).collect();
+    let grey_alpha: Vec<u8> = grey_plane.iter().flat_map(|&g| [g, 255]).collect();
     let files = [
         grey.png(),                                     // PNG colour type 0
         copy.png(),                                     // black and white PNG
         scene_jpeg(&grey),                              // grey in a YCbCr JPEG
         jpeg(W, H, &grey_plane, ExtendedColorType::L8), // one-component JPEG
         png_rgb(W, H, &px),                             // grey in an RGB PNG
+        // Grey with alpha (also what a grey PNG with a tRNS chunk decodes to).
+        png_grey_alpha(W, H, &grey_alpha),
     ];
     for (i, bytes) in files.iter().enumerate() {
         let a = check(bytes);
