@@ -458,17 +458,18 @@ impl DocumentDto {
     /// The view of a stored document; `reason` is its recorded process reason, if any.
     pub fn new(doc: &kyc_model::Document, reason: Option<kyc_model::ProcessReason>) -> Self {
         use kyc_model::DocumentStatus;
+        // The quality verdict's reasons: what a new photo must fix, or `monochrome` for a
+        // scan (a blurred grey photo is resubmitted for its blur, not for lacking colour).
         let mut reasons: Vec<String> = Vec::new();
         if matches!(
             doc.status,
             DocumentStatus::Resubmit | DocumentStatus::Rejected
         ) {
-            for check in doc.front_checks.iter().chain(&doc.back_checks) {
-                let code = check.code.as_str();
-                if !check.passed && !reasons.iter().any(|r| r == code) {
-                    reasons.push(code.to_owned());
-                }
-            }
+            let quality = kyc_docs::Verdict::of_images(
+                [&doc.front_checks, &doc.back_checks]
+                    .map(|checks| kyc_docs::Verdict::from_checks(checks)),
+            );
+            reasons.extend(quality.reasons().iter().map(|c| c.as_str().to_owned()));
         }
         if let Some(reason) = reason {
             reasons.push(reason.as_str().to_owned());

@@ -623,17 +623,14 @@ pub struct CheckedUpload {
 }
 
 impl CheckedUpload {
-    /// The quality verdict over both sides: a monochrome side rejects, any other failed check
-    /// asks for a resubmission.
+    /// The quality verdict over both sides: a side that is a scan or photocopy rejects, any
+    /// other failed check asks for a resubmission.
     pub fn quality(&self) -> kyc_docs::Verdict {
-        let checks: Vec<kyc_model::QualityCheck> = self
-            .front
-            .checks
-            .iter()
-            .chain(self.back.iter().flat_map(|b| &b.checks))
-            .cloned()
-            .collect();
-        kyc_docs::Verdict::from_checks(&checks)
+        kyc_docs::Verdict::of_images(
+            std::iter::once(&self.front)
+                .chain(self.back.as_ref())
+                .map(|side| kyc_docs::Verdict::from_checks(&side.checks)),
+        )
     }
 
     fn sides(&self) -> Vec<&'static str> {

@@ -142,6 +142,32 @@ impl Verdict {
         }
     }
 
+    /// The verdict on a document of several images (front and back), from each image's own
+    /// verdict: a rejected image rejects the document; otherwise every image's reasons, each
+    /// once, ask for a resubmission. Judging the sides' checks together instead would let a
+    /// blurred front spare a scanned back (a failed `blur` anywhere disarms `monochrome`).
+    pub fn of_images(verdicts: impl IntoIterator<Item = Self>) -> Self {
+        let mut reasons = Vec::new();
+        for verdict in verdicts {
+            match verdict {
+                Self::Rejected(_) => return verdict,
+                Self::Resubmit(codes) => {
+                    for code in codes {
+                        if !reasons.contains(&code) {
+                            reasons.push(code);
+                        }
+                    }
+                }
+                Self::Pass => {}
+            }
+        }
+        if reasons.is_empty() {
+            Self::Pass
+        } else {
+            Self::Resubmit(reasons)
+        }
+    }
+
     /// The failing reasons (empty for [`Verdict::Pass`]).
     pub fn reasons(&self) -> &[QualityCode] {
         match self {
@@ -193,5 +219,33 @@ impl Assessment {
     /// The check with this code.
     pub fn check(&self, code: QualityCode) -> Option<&QualityCheck> {
         self.checks.iter().find(|c| c.code == code)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{QualityCode::*, Verdict};
+
+    #[test]
+    fn a_rejected_image_rejects_the_document_whatever_the_other_side() {
+        let verdict = Verdict::of_images([
+            Verdict::Resubmit(vec![Blur]),
+            Verdict::Rejected(vec![Monochrome]),
+        ]);
+        assert_eq!(verdict, Verdict::Rejected(vec![Monochrome]));
+    }
+
+    #[test]
+    fn the_sides_reasons_are_listed_once_each_in_order() {
+        let verdict = Verdict::of_images([
+            Verdict::Resubmit(vec![Blur, Glare]),
+            Verdict::Pass,
+            Verdict::Resubmit(vec![Cutoff, Blur]),
+        ]);
+        assert_eq!(verdict, Verdict::Resubmit(vec![Blur, Glare, Cutoff]));
+        assert_eq!(
+            Verdict::of_images([Verdict::Pass, Verdict::Pass]),
+            Verdict::Pass
+        );
     }
 }

@@ -192,6 +192,19 @@ both_backends! {
         scan.assert_status(201);
         assert_eq!(scan.json["status"], "rejected", "{}", scan.text);
         assert_eq!(scan.json["reasons"], json!(["monochrome"]));
+        // A scanned back is rejected whatever the front: a blurred front does not turn the
+        // rejection into a resubmission.
+        let mut blurred = kyc_docs::testing::Scene::sharp(1200, 1800);
+        blurred.blur = 4.0;
+        let body = json!({
+            "documentType": "license",
+            "front": data_url(&blurred.png()),
+            "back": data_url(monochrome_png()),
+        });
+        let both = app.upload_document_json(&key, &id, &body).await;
+        both.assert_status(201);
+        assert_eq!(both.json["status"], "rejected", "{}", both.text);
+        assert_eq!(both.json["reasons"], json!(["monochrome"]));
         let person = app.get_person(&key, &id).await;
         assert_eq!(person.json["kycLevel"], "L1");
         assert_eq!(person.json["missingDocuments"], json!(["proofOfId"]));
