@@ -359,6 +359,17 @@ impl From<kyc_tiers::TierError> for ApiError {
     }
 }
 
+impl ApiError {
+    /// `422 invalid_image`: an upload whose image cannot be decoded, and why.
+    fn invalid_image(message: impl Into<Cow<'static, str>>) -> Self {
+        Self::Unprocessable {
+            code: "invalid_image",
+            message: message.into(),
+            details: None,
+        }
+    }
+}
+
 impl From<kyc_docs::DocsError> for ApiError {
     fn from(err: kyc_docs::DocsError) -> Self {
         use kyc_docs::DocsError as D;
@@ -372,16 +383,18 @@ impl From<kyc_docs::DocsError> for ApiError {
                 message: "The image exceeds 100 megapixels or 12,000 pixels a side.".into(),
                 details: None,
             },
-            D::Truncated
-            | D::Corrupt(_)
-            | D::UnsupportedEncoding(_)
-            | D::MemoryLimit { .. }
-            | D::Decode(_) => Self::Unprocessable {
-                code: "invalid_image",
-                message: "The image could not be read: it is corrupt, truncated or uses an unsupported encoding."
-                    .into(),
-                details: None,
-            },
+            D::UnsupportedEncoding(what) => Self::invalid_image(format!(
+                "The image uses an encoding that is not decoded here ({what}): send it as \
+                 an 8-bit baseline or progressive JPEG, or as a PNG."
+            )),
+            D::MemoryLimit { .. } => Self::invalid_image(
+                "Decoding the image would need more memory than allowed: send it at a lower \
+                 resolution (1200x1800 is plenty).",
+            ),
+            D::Truncated | D::Corrupt(_) | D::Decode(_) => Self::invalid_image(
+                "The image could not be read: it is corrupt or truncated, or uses an encoding \
+                 that is not decoded here (such as a 12-bit JPEG).",
+            ),
         }
     }
 }
@@ -428,6 +441,19 @@ mod tests {
     use actix_web::body::to_bytes;
 
     use super::*;
+
+    #[test]
+    fn an_undecodable_image_says_why() {
+        use kyc_docs::DocsError as D;
+        let unsupported = ApiError::from(D::UnsupportedEncoding("arithmetic-coded JPEG"));
+        assert_eq!(unsupported.code(), "invalid_image");
+        assert!(unsupported.message().contains("arithmetic-coded JPEG"));
+        let memory = ApiError::from(D::MemoryLimit { limit: 1 });
+        assert_eq!(memory.code(), "invalid_image");
+        assert!(memory.message().contains("memory"));
+        let corrupt = ApiError::from(D::Truncated);
+        assert!(corrupt.message().contains("corrupt or truncated"));
+    }
 
     async fn body_of(err: ApiError) -> serde_json::Value {
         let res = err.error_response();
