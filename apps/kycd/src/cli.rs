@@ -72,7 +72,15 @@ pub enum Command {
     #[command(name = "api-keys", subcommand)]
     ApiKeys(ApiKeysCommand),
     /// Print the OpenAPI document a server in this mode serves, and exit.
-    Openapi,
+    Openapi(OpenapiArgs),
+}
+
+/// `kycd openapi`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct OpenapiArgs {
+    /// Print the API reference rendered from the document (docs/api.md) instead.
+    #[arg(long)]
+    pub markdown: bool,
 }
 
 /// `kycd serve`.

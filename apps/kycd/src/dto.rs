@@ -816,14 +816,12 @@ pub struct KycCheckRunDto {
 /// domain enum as serde writes them, so the document's `enum`s cannot misspell a value.
 pub mod wire {
     use kyc_model::{
-        AuditAction, DocumentStatus, DocumentType, EligibilityStatus, Gender, KycField,
-        KycLevel, MissingDocument, ProcessName, ProcessReason, ProcessStatus, QualityCode,
-        ReviewStatus, SummaryStatus, UpgradeRequirement,
+        AuditAction, DocumentStatus, DocumentType, EligibilityStatus, Gender, KycField, KycLevel,
+        MissingDocument, ProcessName, ProcessReason, ProcessStatus, QualityCode, ReviewStatus,
+        SummaryStatus, UpgradeRequirement,
     };
     use serde::Serialize;
-    use utoipa::openapi::{
-        Array, ArrayBuilder, Object, ObjectBuilder, schema::Type,
-    };
+    use utoipa::openapi::{Array, ArrayBuilder, Object, ObjectBuilder, schema::Type};
 
     fn one_of<T: Serialize>(values: &[T]) -> Object {
         ObjectBuilder::new()

@@ -17,6 +17,7 @@ pub mod observe;
 pub mod openapi;
 pub mod presign;
 pub mod ratelimit;
+pub mod reference;
 pub mod reply;
 pub mod routes;
 pub mod startup;

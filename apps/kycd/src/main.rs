@@ -56,10 +56,14 @@ fn run(cli: Cli) -> Result<(), StartError> {
             println!("{}", secret.as_str());
             Ok(())
         }
-        Command::Openapi => {
+        Command::Openapi(args) => {
             // The document a server in this mode serves (the committed one is sandbox's).
             let sandbox = global.mode == kycd::cli::Mode::Sandbox;
-            print!("{}", kycd::openapi::served_json(sandbox));
+            if args.markdown {
+                print!("{}", kycd::openapi::served_reference(sandbox));
+            } else {
+                print!("{}", kycd::openapi::served_json(sandbox));
+            }
             Ok(())
         }
     }

@@ -9,10 +9,10 @@ use std::collections::BTreeMap;
 use utoipa::{
     Modify, OpenApi,
     openapi::{
-        HttpMethod, ObjectBuilder, Ref, RefOr, Response, Required,
+        HttpMethod, ObjectBuilder, Ref, RefOr, Required, Response,
         header::{Header, HeaderBuilder},
         path::{Operation, ParameterBuilder, ParameterIn},
-        schema::Type,
+        schema::{KnownFormat, SchemaFormat, Type},
         security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
     },
 };
@@ -174,9 +174,30 @@ impl Modify for BearerAuth {
 /// carries (`x-request-id`; `ETag` on a success with a body).
 fn document_conventions(path: &str, method: &HttpMethod, operation: &mut Operation) {
     let responses = &mut operation.responses.responses;
-    for response in responses.values_mut() {
+    for (status, response) in responses.iter_mut() {
         if let RefOr::T(response) = response {
             add_request_id(response);
+            if response.description.is_empty() {
+                let reason = status
+                    .parse()
+                    .ok()
+                    .and_then(|code| actix_web::http::StatusCode::from_u16(code).ok())
+                    .and_then(|code| code.canonical_reason());
+                response.description = reason.unwrap_or_default().to_owned();
+            }
+        }
+    }
+    for parameter in operation.parameters.iter_mut().flatten() {
+        if matches!(parameter.parameter_in, ParameterIn::Path) && parameter.name == "id" {
+            parameter
+                .description
+                .get_or_insert_with(|| "The resource's id, a UUID".to_owned());
+            parameter.schema = Some(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)))
+                    .into(),
+            );
         }
     }
     if operation.security.as_ref().is_none_or(Vec::is_empty) {
@@ -192,9 +213,14 @@ fn document_conventions(path: &str, method: &HttpMethod, operation: &mut Operati
             && status.starts_with('2')
             && !response.content.is_empty()
         {
-            response.headers.entry("ETag".to_owned()).or_insert_with(|| {
-                header("The version (\"v3\") of a versioned resource, else a weak tag of the body")
-            });
+            response
+                .headers
+                .entry("ETag".to_owned())
+                .or_insert_with(|| {
+                    header(
+                        "The version (\"v3\") of a versioned resource, else a weak tag of the body",
+                    )
+                });
         }
     }
     if path.contains('{') {
@@ -210,9 +236,11 @@ fn document_conventions(path: &str, method: &HttpMethod, operation: &mut Operati
         responses
             .entry("413".to_owned())
             .or_insert_with(|| shared("PayloadTooLarge"));
-        if operation.request_body.as_ref().is_some_and(|body| {
-            body.content.contains_key("application/json")
-        }) {
+        if operation
+            .request_body
+            .as_ref()
+            .is_some_and(|body| body.content.contains_key("application/json"))
+        {
             mention(responses, "400", "invalid_json", "invalid_json");
         }
     }
@@ -323,6 +351,12 @@ pub fn served_json(sandbox: bool) -> String {
     text
 }
 
+/// The API reference (docs/api.md) of [`served_json`]'s document.
+pub fn served_reference(sandbox: bool) -> String {
+    let doc = serde_json::from_str(&served_json(sandbox)).unwrap_or_default();
+    crate::reference::markdown(&doc)
+}
+
 /// A documented route: its path template split at `/`, and its methods as an `Allow` value.
 struct Route {
     segments: Vec<String>,
@@ -404,7 +438,9 @@ mod tests {
                 for (status, response) in responses.as_object().unwrap() {
                     // Every response carries x-request-id; every JSON success has a schema.
                     assert!(
-                        response.get("headers").is_some_and(|h| h.get("x-request-id").is_some())
+                        response
+                            .get("headers")
+                            .is_some_and(|h| h.get("x-request-id").is_some())
                             || response.get("$ref").is_some(),
                         "{method} {path} {status}: x-request-id"
                     );
@@ -427,9 +463,9 @@ mod tests {
                 }
                 if method == "post" || method == "put" {
                     expected.extend(["413", "422"]);
-                    let idempotent = op["parameters"].as_array().is_some_and(|p| {
-                        p.iter().any(|p| p["name"] == "Idempotency-Key")
-                    });
+                    let idempotent = op["parameters"]
+                        .as_array()
+                        .is_some_and(|p| p.iter().any(|p| p["name"] == "Idempotency-Key"));
                     assert!(idempotent, "{method} {path}: Idempotency-Key");
                     assert!(
                         responses["422"]["description"]
@@ -446,6 +482,15 @@ mod tests {
         // The closed sets are enums, e.g. the level.
         let level = &doc["components"]["schemas"]["PersonalIdentityDto"]["properties"]["kycLevel"];
         assert_eq!(level["enum"], serde_json::json!(["L0", "L1", "L2"]));
+    }
+
+    #[test]
+    fn the_committed_reference_is_current() {
+        let committed = include_str!("../../../docs/api.md");
+        assert!(
+            committed == super::served_reference(true),
+            "docs/api.md is stale: run `cargo run -p kycd -- openapi --markdown > docs/api.md`"
+        );
     }
 
     #[test]

@@ -19,8 +19,7 @@ use crate::{
     idempotency,
     reply::{IfMatch, Reply, if_match},
     routes::common::{
-        BASE, json_body, list_query, no_fields, page_meta, page_request, path_id,
-        retry_conflicts,
+        BASE, json_body, list_query, no_fields, page_meta, page_request, path_id, retry_conflicts,
     },
     state::{AppState, blocking, find_person, read, write_owned},
     workflow::{self, Record, Unit},
@@ -306,14 +305,16 @@ pub async fn get_eligibility(
     caller: Reader,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    evaluated(state, caller.tenant, &id, |id, evaluation| EligibilityOverviewDto {
-        identity_id: id.to_string(),
-        kyc_level: evaluation.level(),
-        eligibility: evaluation
-            .eligibility()
-            .iter()
-            .map(EligibilityDto::from)
-            .collect(),
+    evaluated(state, caller.tenant, &id, |id, evaluation| {
+        EligibilityOverviewDto {
+            identity_id: id.to_string(),
+            kyc_level: evaluation.level(),
+            eligibility: evaluation
+                .eligibility()
+                .iter()
+                .map(EligibilityDto::from)
+                .collect(),
+        }
     })
     .await
 }
