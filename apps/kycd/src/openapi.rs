@@ -2,9 +2,7 @@
 //! `/openapi.json`, printed by `kycd openapi`, and committed as `docs/openapi.json`, which CI
 //! compares with the generated one.
 
-use std::sync::OnceLock;
-
-use std::collections::BTreeMap;
+use std::{collections::BTreeMap, sync::OnceLock};
 
 use utoipa::{
     Modify, OpenApi,
@@ -89,7 +87,7 @@ use crate::{dto, routes};
         routes::webhooks::WebhookConfigRequest,
         routes::webhooks::WebhookConfigDto,
     )),
-    modifiers(&BearerAuth),
+    modifiers(&Conventions),
     tags(
         (name = "identities", description = "Identity containers, personal and business identities"),
         (name = "kyc", description = "KYC processes, eligibility, checks and the audit trail"),
@@ -102,7 +100,9 @@ use crate::{dto, routes};
 )]
 pub struct ApiDoc;
 
-struct BearerAuth;
+/// The bearer scheme, and what the server's conventions give every operation
+/// ([`document_conventions`]).
+struct Conventions;
 
 /// What every operation behind a key may answer: shared responses, referred to from each
 /// operation rather than written on each handler.
@@ -124,7 +124,7 @@ const KEY_CHECKS: [(&str, &str, &str); 3] = [
     ),
 ];
 
-impl Modify for BearerAuth {
+impl Modify for Conventions {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
