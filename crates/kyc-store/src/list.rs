@@ -420,6 +420,11 @@ impl ListQuery {
 }
 
 fn parse_op(field: FilterField, value: &str) -> Result<FilterOp, (&'static str, String)> {
+    // No stored value holds one, and a NUL would end the value early in SQLite's C strings
+    // (matching what it should not) and fail PostgreSQL's text encoding.
+    if value.chars().any(char::is_control) {
+        return Err(("value", "must not contain control characters".into()));
+    }
     let list = |raw: &str| -> Result<Vec<String>, (&'static str, String)> {
         let items: Vec<&str> = raw.split(',').collect();
         if items.is_empty() || items.iter().any(|s| s.is_empty()) || items.len() > 100 {
@@ -585,6 +590,25 @@ mod tests {
             ]
         );
         assert_eq!(v[0].0, "filter[ssn]");
+    }
+
+    #[test]
+    fn control_characters_are_refused_in_every_operator() {
+        for value in [
+            "Ann\0 Lee",
+            "like:Ann\0x",
+            "like:\0",
+            "in:Ann,Bo\u{7}",
+            "nin:\nAnn",
+        ] {
+            for field in ["filter[firstName]", "filter[name]", "filter[lastName]"] {
+                let v = violations(&[(field, value)]);
+                assert_eq!(v.len(), 1, "{field}={value:?}");
+                assert_eq!(v[0].1, "value", "{field}={value:?}");
+            }
+        }
+        let v = violations(&[("filter[email]", "like:a\0b")]);
+        assert_eq!(v.len(), 1);
     }
 
     #[test]
