@@ -374,6 +374,22 @@ fn latest_by<T>(items: &[T], at: impl Fn(&T) -> OffsetDateTime) -> Option<&T> {
 ///
 /// See `docs/tier-policy.md` for every rule it applies.
 pub fn evaluate<'p>(facts: &Facts<'_>, policy: &'p Policy, today: Date) -> Evaluation<'p> {
+    let evaluation = evaluate_once(facts, policy, today);
+    // Reaching L1 confirms the identity, and an approval vouches for more of a confirmed
+    // identity (`LastingApproval`): evaluate it as the confirmed identity it has just become,
+    // so that the state stored now is the one every later evaluation computes. Confirmation
+    // only adds vouching, so a second pass is the fixed point.
+    if evaluation.identity_confirmed && !facts.confirmed {
+        let confirmed = Facts {
+            confirmed: true,
+            ..*facts
+        };
+        return evaluate_once(&confirmed, policy, today);
+    }
+    evaluation
+}
+
+fn evaluate_once<'p>(facts: &Facts<'_>, policy: &'p Policy, today: Date) -> Evaluation<'p> {
     let region = facts.region;
     let ladder = policy.ladder(region);
     let last_decision = latest_by(facts.reviews, |r| r.decided_at);

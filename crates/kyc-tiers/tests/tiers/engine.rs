@@ -701,6 +701,44 @@ fn an_approval_vouches_for_what_confirmation_freezes() {
     assert_eq!(reqs(&e), ["Ssn is invalid"]);
 }
 
+/// An identity an approval left below L1 (a minor: no approval verifies that) reaches L1 once
+/// its date of birth is corrected: it is evaluated as the confirmed identity it becomes, so
+/// what the server stores is what every later read computes (the approval's documents count
+/// at once, not only from the next read on).
+#[test]
+fn confirmation_earned_now_counts_as_confirmation_carried_over() {
+    let adult = us_full();
+    let mut minor = adult.clone();
+    minor.date_of_birth = Some(DateOfBirth::parse("2008-01-06").unwrap()); // 17 on TODAY
+    let underage = || outcomes(&minor, &[(KycField::DateOfBirth, ProcessReason::Underage)]);
+    let mut checks = vec![check_with(underage(), 0), check_with(underage(), 1)];
+    let record = run(&minor, &checks, &[], &[])
+        .pending_review()
+        .unwrap()
+        .approve(KycLevel::L2, at(2))
+        .unwrap();
+    let reviews = [record];
+    assert_eq!(run(&minor, &checks, &[], &reviews).level(), KycLevel::L0);
+    checks.push(check(&adult, &[], 3));
+    let earned = run(&adult, &checks, &[], &reviews);
+    assert!(earned.identity_confirmed());
+    let prior = KycState {
+        identity_confirmed: true,
+        ..KycState::default()
+    };
+    let facts = Facts {
+        checks: &checks,
+        reviews: &reviews,
+        ..Facts::new(&adult).with_prior(&prior)
+    };
+    assert_eq!(earned, evaluate(&facts, &POLICY, TODAY));
+    assert_eq!(earned.level(), KycLevel::L2);
+    assert!(
+        docs(&earned).is_empty(),
+        "the approval vouched for the document"
+    );
+}
+
 #[test]
 fn an_approval_does_not_vouch_for_what_it_never_saw() {
     // Approved at L2 with no SSN (an international identity, then a move to the US): the SSN

@@ -195,6 +195,16 @@ fn input() -> impl Strategy<Value = Input> {
 }
 
 proptest! {
+    /// What the server stores is what it computes again later: evaluating an identity with
+    /// the confirmation the evaluation gave it changes nothing.
+    #[test]
+    fn the_stored_confirmation_is_a_fixed_point(input in input()) {
+        let policy = Policy::default_policy();
+        let first = input.evaluate(&policy);
+        let again = Input { confirmed: first.identity_confirmed(), ..input.clone() };
+        prop_assert_eq!(again.evaluate(&policy), first);
+    }
+
     #[test]
     fn evaluate_is_total_deterministic_and_consistent(input in input()) {
         let policy = Policy::default_policy();
