@@ -640,11 +640,16 @@ pub async fn list_reviews(
             let ids: Vec<ReviewId> = page.items.iter().map(|i| i.id).collect();
             let notes = reviews::decision_notes(conn, st.db.keys(), query.scope, &ids)?;
             let mut names = HashMap::new();
-            let data = page
-                .items
-                .iter()
-                .map(|item| view(conn, &st, item, notes.get(&item.id), &mut names))
-                .collect::<Result<Vec<_>, _>>()?;
+            let mut data = Vec::with_capacity(page.items.len());
+            for item in &page.items {
+                match view(conn, &st, item, notes.get(&item.id), &mut names) {
+                    Ok(view) => data.push(view),
+                    // Erased since the page was read (the reads are not one snapshot): the
+                    // item has left the queue.
+                    Err(err) if err.code() == "identity_not_found" => {}
+                    Err(err) => return Err(err),
+                }
+            }
             Ok::<_, ApiError>((data, page.total, page.request))
         })
     })
