@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 use kyc_model::{
     DateOfBirth, Document, DocumentStatus, DocumentVerdict, EligibilityStatus as E, FieldOutcome,
     KycCheck, KycField, KycLevel, KycState, MissingDocument, PersonalData, ProcessName,
-    ProcessReason, ProcessStatus as P, Region, ReviewDecision, ReviewRecord, ReviewStatus,
+    ProcessReason, ProcessStatus as P, Region, ReviewDecision, ReviewRecord, ReviewStatus, Ssn,
     SummaryStatus,
 };
 use kyc_tiers::{
@@ -631,6 +631,52 @@ fn a_duplicate_ssn_goes_to_review_at_once() {
     assert_eq!(
         process(&e, ProcessName::TaxDetails),
         (P::Failed, Some(ProcessReason::Duplicate))
+    );
+}
+
+/// An international identity sharing an SSN goes to review; once a reviewer approved it, the
+/// next check (run because the phone changed) finds the same duplicate and neither counts it
+/// nor sends the identity back to review: the SSN is frozen on every ladder.
+#[test]
+fn a_reviewed_duplicate_ssn_stays_approved_on_the_international_ladder() {
+    let full = PersonalData {
+        ssn: Some(Ssn::parse("305464885").unwrap()),
+        ..gb_full()
+    };
+    let duplicate = || {
+        check_with(
+            outcomes(&full, &[(KycField::Ssn, ProcessReason::Duplicate)]),
+            0,
+        )
+    };
+    let mut checks = vec![duplicate()];
+    let pending = run(&full, &checks, &[], &[]);
+    assert_eq!(pending.review_status(), ReviewStatus::Pending);
+    let reviews = [pending
+        .pending_review()
+        .unwrap()
+        .approve(KycLevel::L2, at(1))
+        .unwrap()];
+    let approved = run(&full, &checks, &[], &reviews);
+    assert_eq!(approved.level(), KycLevel::L2);
+    assert!(approved.identity_confirmed());
+    let prior = KycState {
+        identity_confirmed: true,
+        ..KycState::default()
+    };
+    checks.push(KycCheck {
+        performed_at: at(2),
+        ..duplicate()
+    });
+    let facts = Facts {
+        checks: &checks,
+        reviews: &reviews,
+        ..Facts::new(&full).with_prior(&prior)
+    };
+    let e = evaluate(&facts, &POLICY, TODAY);
+    assert_eq!(
+        (e.level(), e.review_status(), e.failed_attempts()),
+        (KycLevel::L2, ReviewStatus::Approved, 0)
     );
 }
 
