@@ -35,6 +35,10 @@ pub struct Facts<'a> {
     pub reviews: &'a [ReviewRecord],
     /// Whether the identity was confirmed before: confirmation is sticky.
     pub confirmed: bool,
+    /// Whether the identity was pending review before: it stays so until a review decision
+    /// made after everything that happened to it (a reviewer takes it out of the queue, not a
+    /// later evaluation that would no longer have sent it there).
+    pub review_pending: bool,
     /// Whether an operator blocked the identity.
     pub blocked: bool,
 }
@@ -51,14 +55,17 @@ impl<'a> Facts<'a> {
             document_reasons: &[],
             reviews: &[],
             confirmed: false,
+            review_pending: false,
             blocked: false,
         }
     }
 
-    /// Carries over the sticky parts of the stored state (`identityConfirmed`, `blocked`).
+    /// Carries over the sticky parts of the stored state (`identityConfirmed`, a pending
+    /// `reviewStatus`, `blocked`).
     #[must_use]
-    pub const fn with_prior(mut self, prior: &KycState) -> Self {
+    pub fn with_prior(mut self, prior: &KycState) -> Self {
         self.confirmed = prior.identity_confirmed;
+        self.review_pending = prior.review_status == ReviewStatus::Pending;
         self.blocked = prior.blocked;
         self
     }
@@ -427,7 +434,12 @@ fn evaluate_once<'p>(facts: &Facts<'_>, policy: &'p Policy, today: Date) -> Eval
         }
     }
 
-    let review_status = if attempts.review_required() {
+    // New data or a new document since the last decision. A pending review ends with a
+    // decision made after all of it, whatever a later evaluation would say.
+    let active_since_decision =
+        checked_since_decision || facts.documents.iter().any(|d| after_decision(d.created_at));
+    let still_pending = facts.review_pending && (last_decision.is_none() || active_since_decision);
+    let review_status = if attempts.review_required() || still_pending {
         ReviewStatus::Pending
     } else {
         match last_decision.map(|r| &r.decision) {
@@ -436,9 +448,7 @@ fn evaluate_once<'p>(facts: &Facts<'_>, policy: &'p Policy, today: Date) -> Eval
             Some(ReviewDecision::Reject { .. }) => ReviewStatus::Rejected,
             Some(ReviewDecision::RequestInformation { .. }) => {
                 // The integrator answered (new data or a new document): back to the reviewer.
-                let answered = checked_since_decision
-                    || facts.documents.iter().any(|d| after_decision(d.created_at));
-                if answered {
+                if active_since_decision {
                     ReviewStatus::Pending
                 } else {
                     ReviewStatus::InformationRequested

@@ -634,6 +634,47 @@ fn a_duplicate_ssn_goes_to_review_at_once() {
     );
 }
 
+/// A pending review ends with a decision, not with a later evaluation that would no longer
+/// have sent the identity there: here confirmation lets an earlier approval vouch for the
+/// name whose failures sent it to review, yet it stays pending for the reviewer.
+#[test]
+fn a_pending_review_waits_for_a_decision() {
+    let adult = us_full();
+    let mut minor = adult.clone();
+    minor.date_of_birth = Some(DateOfBirth::parse("2008-01-06").unwrap()); // 17 on TODAY
+    let failing = |name: bool| {
+        let mut failed = vec![(KycField::DateOfBirth, ProcessReason::Underage)];
+        if name {
+            failed.push((KycField::Name, ProcessReason::Fraud));
+        }
+        outcomes(&minor, &failed)
+    };
+    let mut checks = vec![check_with(failing(false), 0)];
+    // The sandbox's simulated approval needs no pending review.
+    let reviews = [ReviewRecord {
+        decision: ReviewDecision::Approve {
+            level: KycLevel::L2,
+        },
+        level_at_decision: KycLevel::L0,
+        decided_at: at(1),
+    }];
+    checks.push(check_with(failing(true), 2));
+    checks.push(check_with(failing(true), 3));
+    let pending = run(&minor, &checks, &[], &reviews);
+    assert_eq!(pending.review_status(), ReviewStatus::Pending);
+    assert!(!pending.identity_confirmed());
+    // The date of birth is corrected and the name passes: the identity reaches L1.
+    checks.push(check(&adult, &[], 4));
+    let facts = Facts {
+        checks: &checks,
+        reviews: &reviews,
+        ..Facts::new(&adult).with_prior(&pending.kyc_state())
+    };
+    let e = evaluate(&facts, &POLICY, TODAY);
+    assert!(e.identity_confirmed());
+    assert_eq!(e.review_status(), ReviewStatus::Pending);
+}
+
 /// An international identity sharing an SSN goes to review; once a reviewer approved it, the
 /// next check (run because the phone changed) finds the same duplicate and neither counts it
 /// nor sends the identity back to review: the SSN is frozen on every ladder.

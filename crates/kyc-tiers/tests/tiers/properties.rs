@@ -37,6 +37,7 @@ struct Input {
     reasons: Vec<(DocumentId, ProcessReason)>,
     reviews: Vec<ReviewRecord>,
     confirmed: bool,
+    review_pending: bool,
     blocked: bool,
     today: Date,
 }
@@ -51,6 +52,7 @@ impl Input {
             document_reasons: &self.reasons,
             reviews: &self.reviews,
             confirmed: self.confirmed,
+            review_pending: self.review_pending,
             blocked: self.blocked,
         };
         evaluate(&facts, policy, self.today)
@@ -159,12 +161,11 @@ fn input() -> impl Strategy<Value = Input> {
         proptest::collection::vec(kyc_check(), 0..5),
         proptest::collection::vec((0..STATUSES.len(), 0..60_i64, any::<bool>()), 0..8),
         proptest::collection::vec(review_record(), 0..3),
-        any::<bool>(),
-        any::<bool>(),
+        (any::<bool>(), any::<bool>(), any::<bool>()),
         -30_000..30_000_i64,
     )
         .prop_map(
-            |(data, us, checks, docs, reviews, confirmed, blocked, days)| {
+            |(data, us, checks, docs, reviews, (confirmed, review_pending, blocked), days)| {
                 let documents: Vec<Document> = docs
                     .iter()
                     .map(|&(s, m, _)| document(STATUSES[s], m))
@@ -187,6 +188,7 @@ fn input() -> impl Strategy<Value = Input> {
                     reasons,
                     reviews,
                     confirmed,
+                    review_pending,
                     blocked,
                     today: TODAY + Duration::days(days),
                 }
@@ -196,12 +198,17 @@ fn input() -> impl Strategy<Value = Input> {
 
 proptest! {
     /// What the server stores is what it computes again later: evaluating an identity with
-    /// the confirmation the evaluation gave it changes nothing.
+    /// the sticky state the evaluation gave it (confirmation, a pending review) changes
+    /// nothing.
     #[test]
     fn the_stored_confirmation_is_a_fixed_point(input in input()) {
         let policy = Policy::default_policy();
         let first = input.evaluate(&policy);
-        let again = Input { confirmed: first.identity_confirmed(), ..input.clone() };
+        let again = Input {
+            confirmed: first.identity_confirmed(),
+            review_pending: first.review_status() == ReviewStatus::Pending,
+            ..input.clone()
+        };
         prop_assert_eq!(again.evaluate(&policy), first);
     }
 
