@@ -844,11 +844,8 @@ pub mod wire {
         list_of(&UpgradeRequirement::ALL)
     }
 
-    const DOCUMENTS: [MissingDocument; 2] =
-        [MissingDocument::ProofOfId, MissingDocument::ProofOfAddress];
-
     pub fn missing_documents() -> Array {
-        list_of(&DOCUMENTS)
+        list_of(&MissingDocument::ALL)
     }
 
     pub fn kyc_fields() -> Array {
@@ -856,17 +853,11 @@ pub mod wire {
     }
 
     pub fn review_status() -> Object {
-        one_of(&[
-            ReviewStatus::None,
-            ReviewStatus::Pending,
-            ReviewStatus::Approved,
-            ReviewStatus::Rejected,
-            ReviewStatus::InformationRequested,
-        ])
+        one_of(&ReviewStatus::ALL)
     }
 
     pub fn gender() -> Object {
-        one_of(&[Gender::Male, Gender::Female, Gender::Undefined])
+        one_of(&Gender::ALL)
     }
 
     pub fn document_type() -> Object {
@@ -874,23 +865,11 @@ pub mod wire {
     }
 
     pub fn document_status() -> Object {
-        one_of(&[
-            DocumentStatus::Approved,
-            DocumentStatus::Resubmit,
-            DocumentStatus::Rejected,
-            DocumentStatus::ManualReviewNeeded,
-        ])
+        one_of(&DocumentStatus::ALL)
     }
 
     pub fn quality_code() -> Object {
-        one_of(&[
-            QualityCode::Resolution,
-            QualityCode::Blur,
-            QualityCode::Glare,
-            QualityCode::Exposure,
-            QualityCode::Cutoff,
-            QualityCode::Monochrome,
-        ])
+        one_of(&QualityCode::ALL)
     }
 
     pub fn process_name() -> Object {
@@ -898,58 +877,23 @@ pub mod wire {
     }
 
     pub fn process_status() -> Object {
-        one_of(&[
-            ProcessStatus::Ok,
-            ProcessStatus::Failed,
-            ProcessStatus::Running,
-            ProcessStatus::Pending,
-            ProcessStatus::Exempt,
-        ])
+        one_of(&ProcessStatus::ALL)
     }
 
     pub fn process_reason() -> Object {
-        one_of(&[
-            ProcessReason::DataMismatch,
-            ProcessReason::Duplicate,
-            ProcessReason::Fraud,
-            ProcessReason::MissingDeclaredInformation,
-            ProcessReason::Underage,
-            ProcessReason::ExpiredDocument,
-        ])
+        one_of(&ProcessReason::ALL)
     }
 
     pub fn summary_status() -> Object {
-        one_of(&[
-            SummaryStatus::Ok,
-            SummaryStatus::Pending,
-            SummaryStatus::Restricted,
-            SummaryStatus::Blocked,
-        ])
+        one_of(&SummaryStatus::ALL)
     }
 
     pub fn eligibility_status() -> Object {
-        one_of(&[
-            EligibilityStatus::NotStarted,
-            EligibilityStatus::RequiresData,
-            EligibilityStatus::PendingReview,
-            EligibilityStatus::Verified,
-            EligibilityStatus::Rejected,
-        ])
+        one_of(&EligibilityStatus::ALL)
     }
 
     pub fn audit_action() -> Object {
-        one_of(&[
-            AuditAction::IdentityCreated,
-            AuditAction::IdentityUpdated,
-            AuditAction::IdentityErased,
-            AuditAction::KycCheckCompleted,
-            AuditAction::LevelChanged,
-            AuditAction::DocumentUploaded,
-            AuditAction::DocumentStatusChanged,
-            AuditAction::ReviewRequired,
-            AuditAction::ReviewDecided,
-            AuditAction::KycSessionStarted,
-        ])
+        one_of(&AuditAction::ALL)
     }
 
     /// `{"type": "apiKey", "keyId": ...}` or `{"type": "system"}`.

@@ -57,6 +57,14 @@ pub enum DocumentStatus {
 }
 
 impl DocumentStatus {
+    /// Every value, in declaration order.
+    pub const ALL: [Self; 4] = [
+        Self::Approved,
+        Self::Resubmit,
+        Self::Rejected,
+        Self::ManualReviewNeeded,
+    ];
+
     /// The wire name.
     pub const fn as_str(self) -> &'static str {
         match self {

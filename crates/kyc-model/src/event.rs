@@ -71,6 +71,20 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
+    /// Every value, in declaration order.
+    pub const ALL: [Self; 10] = [
+        Self::IdentityCreated,
+        Self::IdentityUpdated,
+        Self::IdentityErased,
+        Self::KycCheckCompleted,
+        Self::LevelChanged,
+        Self::DocumentUploaded,
+        Self::DocumentStatusChanged,
+        Self::ReviewRequired,
+        Self::ReviewDecided,
+        Self::KycSessionStarted,
+    ];
+
     /// The wire name.
     pub const fn as_str(self) -> &'static str {
         match self {

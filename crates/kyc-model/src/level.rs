@@ -141,6 +141,9 @@ pub enum MissingDocument {
 }
 
 impl MissingDocument {
+    /// Every value, in declaration order.
+    pub const ALL: [Self; 2] = [Self::ProofOfId, Self::ProofOfAddress];
+
     /// The wire name.
     pub const fn as_str(self) -> &'static str {
         match self {

@@ -42,6 +42,17 @@ pub enum ProcessStatus {
     Exempt,
 }
 
+impl ProcessStatus {
+    /// Every value, in declaration order.
+    pub const ALL: [Self; 5] = [
+        Self::Ok,
+        Self::Failed,
+        Self::Running,
+        Self::Pending,
+        Self::Exempt,
+    ];
+}
+
 /// Why a process failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -55,6 +66,16 @@ pub enum ProcessReason {
 }
 
 impl ProcessReason {
+    /// Every value, in declaration order.
+    pub const ALL: [Self; 6] = [
+        Self::DataMismatch,
+        Self::Duplicate,
+        Self::Fraud,
+        Self::MissingDeclaredInformation,
+        Self::Underage,
+        Self::ExpiredDocument,
+    ];
+
     /// The wire name, e.g. `data-mismatch`.
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -78,6 +99,11 @@ pub enum SummaryStatus {
     Blocked,
 }
 
+impl SummaryStatus {
+    /// Every value, in declaration order.
+    pub const ALL: [Self; 4] = [Self::Ok, Self::Pending, Self::Restricted, Self::Blocked];
+}
+
 /// Whether an identity may use a product yet (Crossmint's eligibility).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -87,6 +113,17 @@ pub enum EligibilityStatus {
     PendingReview,
     Verified,
     Rejected,
+}
+
+impl EligibilityStatus {
+    /// Every value, in declaration order.
+    pub const ALL: [Self; 5] = [
+        Self::NotStarted,
+        Self::RequiresData,
+        Self::PendingReview,
+        Self::Verified,
+        Self::Rejected,
+    ];
 }
 
 /// A product of the tier policy, e.g. `onramp`: lowercase letters, digits and hyphens.

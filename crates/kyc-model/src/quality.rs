@@ -19,6 +19,16 @@ pub enum QualityCode {
 }
 
 impl QualityCode {
+    /// Every value, in declaration order.
+    pub const ALL: [Self; 6] = [
+        Self::Resolution,
+        Self::Blur,
+        Self::Glare,
+        Self::Exposure,
+        Self::Cutoff,
+        Self::Monochrome,
+    ];
+
     /// The wire name.
     pub const fn as_str(self) -> &'static str {
         match self {

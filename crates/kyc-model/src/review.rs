@@ -18,6 +18,15 @@ pub enum ReviewStatus {
 }
 
 impl ReviewStatus {
+    /// Every value, in declaration order.
+    pub const ALL: [Self; 5] = [
+        Self::None,
+        Self::Pending,
+        Self::Approved,
+        Self::Rejected,
+        Self::InformationRequested,
+    ];
+
     /// The wire name.
     pub const fn as_str(self) -> &'static str {
         match self {

@@ -402,6 +402,11 @@ pub enum Gender {
     Undefined,
 }
 
+impl Gender {
+    /// Every value, in declaration order.
+    pub const ALL: [Self; 3] = [Self::Male, Self::Female, Self::Undefined];
+}
+
 /// An ISO 3166-1 alpha-2 country code, stored uppercase.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]

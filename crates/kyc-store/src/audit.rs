@@ -90,20 +90,10 @@ impl NewAuditEvent {
     }
 }
 
-/// Every action, so a stored name can be parsed back. `action_index` makes the compiler point
-/// here when kyc-model gains an action.
-const ACTIONS: [AuditAction; 10] = [
-    AuditAction::IdentityCreated,
-    AuditAction::IdentityUpdated,
-    AuditAction::IdentityErased,
-    AuditAction::KycCheckCompleted,
-    AuditAction::LevelChanged,
-    AuditAction::DocumentUploaded,
-    AuditAction::DocumentStatusChanged,
-    AuditAction::ReviewRequired,
-    AuditAction::ReviewDecided,
-    AuditAction::KycSessionStarted,
-];
+/// Every action, so a stored name can be parsed back: `AuditAction::ALL`, which
+/// `action_index` and its test keep complete (the compiler points there when kyc-model gains
+/// an action).
+const ACTIONS: [AuditAction; 10] = AuditAction::ALL;
 
 const fn action_index(action: AuditAction) -> usize {
     match action {

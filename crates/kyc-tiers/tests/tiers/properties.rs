@@ -12,20 +12,8 @@ use time::{Date, Duration};
 
 use crate::common::*;
 
-const REASONS: [ProcessReason; 6] = [
-    ProcessReason::DataMismatch,
-    ProcessReason::Duplicate,
-    ProcessReason::Fraud,
-    ProcessReason::MissingDeclaredInformation,
-    ProcessReason::Underage,
-    ProcessReason::ExpiredDocument,
-];
-const STATUSES: [DocumentStatus; 4] = [
-    DocumentStatus::Approved,
-    DocumentStatus::Resubmit,
-    DocumentStatus::Rejected,
-    DocumentStatus::ManualReviewNeeded,
-];
+const REASONS: [ProcessReason; 6] = ProcessReason::ALL;
+const STATUSES: [DocumentStatus; 4] = DocumentStatus::ALL;
 const DOBS: [&str; 4] = ["1990-05-05", "2010-03-03", "1900-01-01", "2000-02-29"];
 
 #[derive(Clone, Debug)]
