@@ -649,9 +649,8 @@ fn highest_at_most(ladder: &Ladder, level: KycLevel) -> Option<&LevelRule> {
 }
 
 /// What an approval at L1 or above keeps vouching for after the next check: the fields that
-/// confirmation freezes (name, date of birth, SSN) as they were when the reviewer saw them, on
-/// either ladder, and
-/// the documents of the approved level. Confirmation keeps those fields from changing, so a
+/// confirmation freezes (name, date of birth, SSN) as they were when the reviewer saw them,
+/// whatever the ladder asks for, and the documents of the approved level. Confirmation keeps those fields from changing, so a
 /// later check (run because the phone or the address changed, or on an explicit re-run) sees
 /// the values the reviewer accepted, and its verdict on them neither undoes the approval nor
 /// counts as a failed attempt. Without this, an approved identity could fall back to a level
@@ -696,9 +695,9 @@ impl LastingApproval {
                     .filter(|&f| *check.outcomes.get(f) != FieldOutcome::NotProvided)
                     .collect()
             });
-        // Every ladder's L1 and L2 ask for the name and the date of birth; the SSN is frozen
-        // even where the ladder does not ask for it, so a reviewed duplicate SSN of an
-        // international identity is not sent back to review by the next check either.
+        // All three whatever the ladder asks for: confirmation freezes them all, so a reviewed
+        // duplicate SSN of an international identity (whose ladder does not ask for one) is
+        // not sent back to review by the next check either.
         Self {
             fields: FieldSet::of(&[KycField::Name, KycField::Ssn, KycField::DateOfBirth])
                 .intersection(seen),
