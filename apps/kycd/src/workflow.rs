@@ -221,7 +221,9 @@ fn verify(
     data: &PersonalData,
 ) -> Result<KycCheck, ApiError> {
     let duplicate_ssn = has_duplicate_ssn(conn, state, tenant, id, data)?;
-    Ok(check_of(state, id, data, duplicate_ssn))
+    let mut check = check_of(state, id, data, duplicate_ssn);
+    check.performed_at = checks::next_fact_time(conn, id, check.performed_at)?;
+    Ok(check)
 }
 
 /// Whether another identity of `tenant` holds the SSN of `data` (matched by keyed hash). The
@@ -862,7 +864,7 @@ pub fn simulate_person(
                 id: kyc_model::CheckId::random(),
                 identity_id: id,
                 verifier: SIMULATE_VERIFIER.to_owned(),
-                performed_at: state.now(),
+                performed_at: checks::next_fact_time(conn, id, state.now())?,
                 outcomes: FieldOutcomes {
                     phone: failed(true),
                     name: failed(true),

@@ -2,6 +2,7 @@
 
 use diesel::prelude::*;
 use kyc_model::{KycCheck, PersonalIdentity, PersonalIdentityId, TenantId};
+use time::OffsetDateTime;
 
 use crate::{
     DbConnection, StoreError,
@@ -36,6 +37,42 @@ impl TryFrom<CheckRow> for KycCheck {
             outcomes: from_json(&row.outcomes_json, TABLE, "outcomes_json")?,
         })
     }
+}
+
+/// The time to record a new fact of `identity` (a KYC check or a review decision) at: `now`,
+/// or 1 ms after the identity's latest check, decision or document when that is not earlier.
+/// The tier engine orders an identity's facts by time, and two of one millisecond (two units
+/// of one SQLite batch, or a replica whose clock is behind) would tie: two concurrent
+/// decisions could then both be recorded while the identity settled on one of them. Call it in
+/// the transaction that records the fact, which holds the identity (`personal::find_locked`).
+pub fn next_fact_time(
+    conn: &mut DbConnection,
+    identity: PersonalIdentityId,
+    now: OffsetDateTime,
+) -> Result<OffsetDateTime, StoreError> {
+    use crate::schema::{documents::dsl as d, review_items::dsl as r};
+    use diesel::dsl::max;
+    let id = identity.to_string();
+    let checked: Option<i64> = c::kyc_checks
+        .filter(c::identity_id.eq(&id))
+        .select(max(c::performed_at))
+        .get_result(conn)?;
+    let decided: Option<i64> = r::review_items
+        .filter(r::identity_id.eq(&id))
+        .select(max(r::decided_at))
+        .get_result(conn)?;
+    let uploaded: Option<i64> = d::documents
+        .filter(d::identity_id.eq(&id))
+        .select(max(d::created_at))
+        .get_result(conn)?;
+    let latest = [checked, decided, uploaded].into_iter().flatten().max();
+    let now_ms = ts::to_ms(now);
+    Ok(match latest {
+        Some(latest) if latest >= now_ms => {
+            ts::from_ms(latest.saturating_add(1), TABLE, "performed_at")?
+        }
+        _ => now,
+    })
 }
 
 /// Records a check of a live personal identity of `tenant`. `performed_at` is kept to the

@@ -356,7 +356,12 @@ pub fn decide(
         Verdict::Identity(d) => to_json(d)?,
         Verdict::Document(v) => to_json(v)?,
     };
-    let now = ts::now_ms();
+    // After every fact of the identity, so the engine orders this decision after them.
+    let now = ts::to_ms(crate::checks::next_fact_time(
+        conn,
+        item.identity_id,
+        ts::now(),
+    )?);
     let n = diesel::update(pending_at(id.to_string(), expected_version))
         .set((
             r::status.eq(decision.verdict.status().as_str()),

@@ -114,6 +114,34 @@ both_backends! {
         assert!(db.run(|c| checks::list_for_identity(c, t, p.id)).unwrap().is_empty());
     }
 
+    /// Facts of one identity recorded in one millisecond (two units of one SQLite batch) still
+    /// get distinct, ordered times: a check or decision comes after the latest fact, whatever
+    /// the clock says.
+    fn facts_of_an_identity_are_ordered_in_time(db) {
+        let t = tenant(db, "acme");
+        let p = identity(db, t, person(1));
+        let q = identity(db, t, person(2));
+        let now = kyc_store::now();
+        let next = |id| db.write(|c| checks::next_fact_time(c, id, now)).unwrap();
+        assert_eq!(next(p.id), now, "no fact yet");
+        let ahead = now + Duration::from_secs(5);
+        db.write(|c| checks::insert(c, t, &check(p.id, ahead, false))).unwrap();
+        assert_eq!(next(p.id), ahead + Duration::from_millis(1), "after a later check");
+        assert_eq!(next(q.id), now, "another identity's facts do not count");
+        let item = db.write(|c| reviews::insert(c, &NewReviewItem {
+            tenant_id: t, kind: ReviewKind::Identity, identity_id: p.id, document_id: None, reason: None,
+        })).unwrap();
+        let decided = db.write(|c| reviews::decide(c, TenantScope::Tenant(t), item.id, 1, &Decision {
+            verdict: Verdict::Identity(ReviewDecision::Approve { level: KycLevel::L1 }),
+            decided_by: ApiKeyId::random(),
+            level_at_decision: KycLevel::L0,
+        })).unwrap();
+        assert_eq!(decided.decided_at, Some(ahead + Duration::from_millis(1)), "a decision after the check");
+        assert_eq!(next(p.id), ahead + Duration::from_millis(2), "a check after the decision");
+        db.write(|c| documents::insert(c, db.keys(), &new_document(t, q.id, b"q"))).unwrap();
+        assert!(next(q.id) > now, "after an upload of this millisecond");
+    }
+
     fn documents_and_sealed_images(db) {
         let t = tenant(db, "acme");
         let other = tenant(db, "globex");
