@@ -700,7 +700,7 @@ pub async fn get_review(
         (status = 200, body = ReviewDto, description = "The decided item, with the identity after the decision"),
         (status = 400, body = crate::dto::ErrorBody, description = "validation_failed: unknown reason code, a decision that does not fit the item, a missing level"),
         (status = 403, body = crate::dto::ErrorBody, description = "forbidden: operator keys only"),
-        (status = 404, body = crate::dto::ErrorBody, description = "review_not_found"),
+        (status = 404, body = crate::dto::ErrorBody, description = "review_not_found; or identity_not_found when the identity was erased meanwhile"),
         (status = 409, body = crate::dto::ErrorBody, description = "review_already_decided"),
         (status = 412, body = crate::dto::ErrorBody, description = "version_conflict"),
         (status = 422, body = crate::dto::ErrorBody, description = "level_not_available"),
