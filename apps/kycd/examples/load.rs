@@ -52,6 +52,10 @@ use kycd::{
 };
 use serde_json::json;
 
+/// The shipped binary's allocator (`main.rs`), so the figures are the server's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 struct Options {
     secs: u64,
     rounds: usize,
