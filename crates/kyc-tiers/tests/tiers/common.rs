@@ -70,6 +70,14 @@ pub fn us_full() -> PersonalData {
     }
 }
 
+/// The US person with all L1 data, 17 years old on `TODAY`.
+pub fn us_minor() -> PersonalData {
+    PersonalData {
+        date_of_birth: Some(DateOfBirth::parse("2008-01-06").unwrap()),
+        ..us_full()
+    }
+}
+
 /// A person with a UK phone and only the required fields.
 pub fn gb_person() -> PersonalData {
     PersonalData {

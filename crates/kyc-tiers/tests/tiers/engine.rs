@@ -570,8 +570,7 @@ fn profile_fails_with_the_first_failing_reason() {
 
 #[test]
 fn no_level_rests_on_a_minor() {
-    let mut data = us_full();
-    data.date_of_birth = Some(DateOfBirth::parse("2008-01-06").unwrap()); // 17 on TODAY
+    let mut data = us_minor();
     let e = run(&data, &[check(&data, &[], 0)], &[], &[]);
     assert_eq!(e.level(), KycLevel::L0);
     assert_eq!(reqs(&e), ["DateOfBirth is invalid"]);
@@ -639,9 +638,7 @@ fn a_duplicate_ssn_goes_to_review_at_once() {
 /// name whose failures sent it to review, yet it stays pending for the reviewer.
 #[test]
 fn a_pending_review_waits_for_a_decision() {
-    let adult = us_full();
-    let mut minor = adult.clone();
-    minor.date_of_birth = Some(DateOfBirth::parse("2008-01-06").unwrap()); // 17 on TODAY
+    let (adult, minor) = (us_full(), us_minor());
     let failing = |name: bool| {
         let mut failed = vec![(KycField::DateOfBirth, ProcessReason::Underage)];
         if name {
@@ -794,9 +791,7 @@ fn an_approval_vouches_for_what_confirmation_freezes() {
 /// at once, not only from the next read on).
 #[test]
 fn confirmation_earned_now_counts_as_confirmation_carried_over() {
-    let adult = us_full();
-    let mut minor = adult.clone();
-    minor.date_of_birth = Some(DateOfBirth::parse("2008-01-06").unwrap()); // 17 on TODAY
+    let (adult, minor) = (us_full(), us_minor());
     let underage = || outcomes(&minor, &[(KycField::DateOfBirth, ProcessReason::Underage)]);
     let mut checks = vec![check_with(underage(), 0), check_with(underage(), 1)];
     let record = run(&minor, &checks, &[], &[])
@@ -865,8 +860,7 @@ fn an_approval_does_not_vouch_for_what_it_never_saw() {
 
 #[test]
 fn no_approval_makes_a_minor_verified() {
-    let mut minor = us_full();
-    minor.date_of_birth = Some(DateOfBirth::parse("2008-01-06").unwrap()); // 17 on TODAY
+    let minor = us_minor();
     let checks = [
         check_with(
             outcomes(&minor, &[(KycField::DateOfBirth, ProcessReason::Underage)]),
