@@ -39,12 +39,12 @@ impl TryFrom<CheckRow> for KycCheck {
     }
 }
 
-/// The time to record a new fact of `identity` (a KYC check or a review decision) at: `now`,
-/// or 1 ms after the identity's latest check, decision or document when that is not earlier.
-/// The tier engine orders an identity's facts by time, and two of one millisecond (two units
-/// of one SQLite batch, or a replica whose clock is behind) would tie: two concurrent
-/// decisions could then both be recorded while the identity settled on one of them. Call it in
-/// the transaction that records the fact, which holds the identity (`personal::find_locked`).
+/// The time to record a new fact of `identity` (a KYC check, a review decision, an upload) at:
+/// `now`, or 1 ms after the identity's latest check, decision or upload when that is not
+/// earlier. The tier engine orders an identity's facts by time, and two of one millisecond
+/// (two units of one SQLite batch, or a replica whose clock is behind) would tie: two
+/// concurrent decisions could then both be recorded while the identity settled on one of
+/// them. Call it in the transaction that records the fact.
 pub fn next_fact_time(
     conn: &mut DbConnection,
     identity: PersonalIdentityId,

@@ -121,6 +121,17 @@ impl TryFrom<DocumentRow> for Document {
     }
 }
 
+/// When a new document of `identity` is uploaded: after the identity's latest fact, so that
+/// an upload answering a request for information is never taken for one made before it
+/// ([`crate::checks::next_fact_time`]).
+fn uploaded_at(conn: &mut DbConnection, identity: PersonalIdentityId) -> Result<i64, StoreError> {
+    Ok(ts::to_ms(crate::checks::next_fact_time(
+        conn,
+        identity,
+        ts::now(),
+    )?))
+}
+
 /// Stores a document of a live personal identity of `tenant`, with its images sealed.
 #[tracing::instrument(skip_all, fields(tenant = %new.tenant_id, identity = %new.identity_id))]
 pub fn insert(
@@ -131,7 +142,7 @@ pub fn insert(
     crate::personal::require_live(conn, new.tenant_id, new.identity_id)?;
     let id = DocumentId::random();
     let id_text = id.to_string();
-    let now = ts::now_ms();
+    let now = uploaded_at(conn, new.identity_id)?;
     let row = DocumentRow {
         id: id_text.clone(),
         tenant_id: new.tenant_id.to_string(),
@@ -274,7 +285,7 @@ pub fn insert_imported(
     new: &NewImportedDocument,
 ) -> Result<Document, StoreError> {
     crate::personal::require_live(conn, new.tenant_id, new.identity_id)?;
-    let now = ts::now_ms();
+    let now = uploaded_at(conn, new.identity_id)?;
     let row = DocumentRow {
         id: DocumentId::random().to_string(),
         tenant_id: new.tenant_id.to_string(),

@@ -138,6 +138,8 @@ both_backends! {
         })).unwrap();
         assert_eq!(decided.decided_at, Some(ahead + Duration::from_millis(1)), "a decision after the check");
         assert_eq!(next(p.id), ahead + Duration::from_millis(2), "a check after the decision");
+        let upload = db.write(|c| documents::insert(c, db.keys(), &new_document(t, p.id, b"p"))).unwrap();
+        assert_eq!(upload.created_at, ahead + Duration::from_millis(2), "an upload after the decision");
         db.write(|c| documents::insert(c, db.keys(), &new_document(t, q.id, b"q"))).unwrap();
         assert!(next(q.id) > now, "after an upload of this millisecond");
     }
