@@ -3,7 +3,9 @@
 
 use std::{collections::BTreeSet, sync::Arc};
 
-use kycd_tests::{BASE, Method, full_person_body, person_body, unique_email, valid_ssn};
+use kycd_tests::{
+    BASE, Method, TestApp, TestResponse, full_person_body, person_body, unique_email, valid_ssn,
+};
 use serde_json::json;
 use tokio::task::JoinSet;
 
@@ -74,26 +76,14 @@ both_backends! {
         let etag = read.header("etag").expect("GET returns an ETag").to_owned();
         assert_eq!(etag, format!("\"v{}\"", person["version"]));
 
-        let ok = app
-            .call(Method::PATCH, &path)
-            .key(&key)
-            .header("if-match", &etag)
-            .json(&json!({ "middleName": "Third" }))
-            .send()
-            .await;
+        let ok = patch_if_match(&app, &key, &path, &etag, "Third").await;
         ok.assert_status(200);
         let new_etag = ok.header("etag").unwrap().to_owned();
         assert_ne!(new_etag, etag);
         assert_eq!(ok.json["middleName"], "Third");
 
         // The old ETag is stale now.
-        let stale = app
-            .call(Method::PATCH, &path)
-            .key(&key)
-            .header("if-match", &etag)
-            .json(&json!({ "middleName": "Fourth" }))
-            .send()
-            .await;
+        let stale = patch_if_match(&app, &key, &path, &etag, "Fourth").await;
         stale.assert_error(412, "version_conflict");
         let after = app.get_person(&key, id).await;
         assert_eq!(after.json["middleName"], "Third");
@@ -101,48 +91,26 @@ both_backends! {
 
         // `*` matches any version; a weak form of the current ETag never does (`If-Match`
         // compares strongly, RFC 9110).
-        app.call(Method::PATCH, &path)
-            .key(&key)
-            .header("if-match", "*")
-            .json(&json!({ "middleName": "Fifth" }))
-            .send()
-            .await
-            .assert_status(200);
-        let current = app.get_person(&key, id).await.header("etag").unwrap().to_owned();
-        app.call(Method::PATCH, &path)
-            .key(&key)
-            .header("if-match", &format!("W/{current}"))
-            .json(&json!({ "middleName": "Sixth" }))
-            .send()
+        patch_if_match(&app, &key, &path, "*", "Fifth").await.assert_status(200);
+        let current = current_etag(&app, &key, id).await;
+        patch_if_match(&app, &key, &path, &format!("W/{current}"), "Sixth")
             .await
             .assert_error(412, "version_conflict");
         assert_eq!(app.get_person(&key, id).await.json["middleName"], "Fifth");
         // Something that is not one of our ETags can never match.
-        app.call(Method::PATCH, &path)
-            .key(&key)
-            .header("if-match", "\"abc\"")
-            .json(&json!({ "middleName": "Seventh" }))
-            .send()
+        patch_if_match(&app, &key, &path, "\"abc\"", "Seventh")
             .await
             .assert_error(412, "version_conflict");
         assert_eq!(app.get_person(&key, id).await.json["middleName"], "Fifth");
         // A list holds when any of its tags matches (RFC 9110 §13.1.1), for a DELETE too.
-        app.call(Method::PATCH, &path)
-            .key(&key)
-            .header("if-match", &format!("\"v999\", \"abc\", {etag}"))
-            .json(&json!({ "middleName": "Eighth" }))
-            .send()
+        patch_if_match(&app, &key, &path, &format!("\"v999\", \"abc\", {etag}"), "Eighth")
             .await
             .assert_error(412, "version_conflict");
-        let current = app.get_person(&key, id).await.header("etag").unwrap().to_owned();
-        app.call(Method::PATCH, &path)
-            .key(&key)
-            .header("if-match", &format!("\"v999\", {current}"))
-            .json(&json!({ "middleName": "Ninth" }))
-            .send()
+        let current = current_etag(&app, &key, id).await;
+        patch_if_match(&app, &key, &path, &format!("\"v999\", {current}"), "Ninth")
             .await
             .assert_status(200);
-        let current = app.get_person(&key, id).await.header("etag").unwrap().to_owned();
+        let current = current_etag(&app, &key, id).await;
         app.call(Method::DELETE, &path)
             .key(&key)
             .header("if-match", &format!("{etag}, {current}"))
@@ -244,4 +212,29 @@ both_backends! {
             }
         }
     }
+}
+
+/// A PATCH of the person at `path` setting `middleName`, on condition `if_match`.
+async fn patch_if_match(
+    app: &TestApp,
+    key: &str,
+    path: &str,
+    if_match: &str,
+    middle_name: &str,
+) -> TestResponse {
+    app.call(Method::PATCH, path)
+        .key(key)
+        .header("if-match", if_match)
+        .json(&json!({ "middleName": middle_name }))
+        .send()
+        .await
+}
+
+/// The person's current `ETag`.
+async fn current_etag(app: &TestApp, key: &str, id: &str) -> String {
+    app.get_person(key, id)
+        .await
+        .header("etag")
+        .unwrap()
+        .to_owned()
 }
