@@ -34,6 +34,24 @@ fn run(
     evaluate(&facts, &POLICY, TODAY)
 }
 
+/// [`run`] for an identity the server already confirmed: its stored state carried over.
+fn run_confirmed(
+    data: &PersonalData,
+    checks: &[KycCheck],
+    reviews: &[ReviewRecord],
+) -> Evaluation<'static> {
+    let prior = KycState {
+        identity_confirmed: true,
+        ..KycState::default()
+    };
+    let facts = Facts {
+        checks,
+        reviews,
+        ..Facts::new(data).with_prior(&prior)
+    };
+    evaluate(&facts, &POLICY, TODAY)
+}
+
 fn reqs(e: &Evaluation<'_>) -> Vec<&'static str> {
     e.upgrade_requirements()
         .iter()
@@ -698,20 +716,11 @@ fn a_reviewed_duplicate_ssn_stays_approved_on_the_international_ladder() {
     let approved = run(&full, &checks, &[], &reviews);
     assert_eq!(approved.level(), KycLevel::L2);
     assert!(approved.identity_confirmed());
-    let prior = KycState {
-        identity_confirmed: true,
-        ..KycState::default()
-    };
     checks.push(KycCheck {
         performed_at: at(2),
         ..duplicate()
     });
-    let facts = Facts {
-        checks: &checks,
-        reviews: &reviews,
-        ..Facts::new(&full).with_prior(&prior)
-    };
-    let e = evaluate(&facts, &POLICY, TODAY);
+    let e = run_confirmed(&full, &checks, &reviews);
     assert_eq!(
         (e.level(), e.review_status(), e.failed_attempts()),
         (KycLevel::L2, ReviewStatus::Approved, 0)
@@ -743,18 +752,7 @@ fn an_approval_vouches_for_what_confirmation_freezes() {
     assert_eq!(e.failed_attempts(), 0);
 
     // The server carries the confirmation over, and confirmation freezes the SSN.
-    let prior = KycState {
-        identity_confirmed: true,
-        ..KycState::default()
-    };
-    let confirmed = |checks: &[KycCheck]| {
-        let facts = Facts {
-            checks,
-            reviews: &reviews,
-            ..Facts::new(&full).with_prior(&prior)
-        };
-        evaluate(&facts, &POLICY, TODAY)
-    };
+    let confirmed = |checks: &[KycCheck]| run_confirmed(&full, checks, &reviews);
     // Later checks (the phone changed, an explicit re-run) fail the same SSN again: the
     // reviewer saw it, so the approval stands and they are not failed attempts.
     checks.push(check(&full, &[KycField::Ssn], 3));
@@ -804,16 +802,7 @@ fn confirmation_earned_now_counts_as_confirmation_carried_over() {
     checks.push(check(&adult, &[], 3));
     let earned = run(&adult, &checks, &[], &reviews);
     assert!(earned.identity_confirmed());
-    let prior = KycState {
-        identity_confirmed: true,
-        ..KycState::default()
-    };
-    let facts = Facts {
-        checks: &checks,
-        reviews: &reviews,
-        ..Facts::new(&adult).with_prior(&prior)
-    };
-    assert_eq!(earned, evaluate(&facts, &POLICY, TODAY));
+    assert_eq!(earned, run_confirmed(&adult, &checks, &reviews));
     assert_eq!(earned.level(), KycLevel::L2);
     assert!(
         docs(&earned).is_empty(),
@@ -836,21 +825,12 @@ fn an_approval_does_not_vouch_for_what_it_never_saw() {
         .approve(KycLevel::L2, at(2))
         .unwrap();
     let reviews = [record];
-    let prior = KycState {
-        identity_confirmed: true,
-        ..KycState::default()
-    };
     let mut moved = us_full();
     moved.first_name = gb.first_name.clone();
     moved.last_name = gb.last_name.clone();
     moved.date_of_birth = gb.date_of_birth;
     checks.push(check(&moved, &[KycField::Ssn], 3));
-    let facts = Facts {
-        checks: &checks,
-        reviews: &reviews,
-        ..Facts::new(&moved).with_prior(&prior)
-    };
-    let e = evaluate(&facts, &POLICY, TODAY);
+    let e = run_confirmed(&moved, &checks, &reviews);
     assert_eq!(e.level(), KycLevel::L0);
     assert_eq!(reqs(&e), ["Ssn is invalid"]);
     // The approved level's document stays vouched for.
