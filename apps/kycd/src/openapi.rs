@@ -334,6 +334,21 @@ pub fn json() -> String {
 /// The document a server serves, as [`json`] prints it: in production mode without the
 /// sandbox routes and their tag (those routes answer 404 there).
 pub fn served_json(sandbox: bool) -> String {
+    let mut text = served(sandbox)
+        .to_pretty_json()
+        .unwrap_or_else(|_| "{}".to_owned());
+    text.push('\n');
+    text
+}
+
+/// The API reference (docs/api.md) of [`served_json`]'s document.
+pub fn served_reference(sandbox: bool) -> String {
+    let doc = serde_json::to_value(served(sandbox)).unwrap_or_default();
+    crate::reference::markdown(&doc)
+}
+
+/// The document a server in this mode serves.
+fn served(sandbox: bool) -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     if !sandbox {
         doc.paths
@@ -346,15 +361,7 @@ pub fn served_json(sandbox: bool) -> String {
             components.schemas.remove("SimulateRequest");
         }
     }
-    let mut text = doc.to_pretty_json().unwrap_or_else(|_| "{}".to_owned());
-    text.push('\n');
-    text
-}
-
-/// The API reference (docs/api.md) of [`served_json`]'s document.
-pub fn served_reference(sandbox: bool) -> String {
-    let doc = serde_json::from_str(&served_json(sandbox)).unwrap_or_default();
-    crate::reference::markdown(&doc)
+    doc
 }
 
 /// A documented route: its path template split at `/`, and its methods as an `Allow` value.
