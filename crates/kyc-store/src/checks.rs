@@ -50,30 +50,54 @@ pub fn next_fact_time(
     identity: PersonalIdentityId,
     now: OffsetDateTime,
 ) -> Result<OffsetDateTime, StoreError> {
-    use crate::schema::{documents::dsl as d, review_items::dsl as r};
-    use diesel::dsl::max;
-    let id = identity.to_string();
-    let checked: Option<i64> = c::kyc_checks
-        .filter(c::identity_id.eq(&id))
-        .select(max(c::performed_at))
-        .get_result(conn)?;
-    let decided: Option<i64> = r::review_items
-        .filter(r::identity_id.eq(&id))
-        .select(max(r::decided_at))
-        .get_result(conn)?;
-    let uploaded: Option<i64> = d::documents
-        .filter(d::identity_id.eq(&id))
-        .select(max(d::created_at))
-        .get_result(conn)?;
-    let latest = [checked, decided, uploaded].into_iter().flatten().max();
-    let now_ms = ts::to_ms(now);
+    let query = LatestFact {
+        identity: identity.to_string(),
+    };
+    let latest: Option<i64> = on_backend!(conn, |c| query.get_result(c))?;
     Ok(match latest {
-        Some(latest) if latest >= now_ms => {
+        Some(latest) if latest >= ts::to_ms(now) => {
             ts::from_ms(latest.saturating_add(1), TABLE, "performed_at")?
         }
         _ => now,
     })
 }
+
+/// The time of an identity's latest check, decision or upload, in one statement of fixed
+/// text (one round trip on PostgreSQL, prepared once per connection).
+#[derive(diesel::query_builder::QueryId)]
+struct LatestFact {
+    identity: String,
+}
+
+impl diesel::query_builder::Query for LatestFact {
+    type SqlType = diesel::sql_types::Nullable<diesel::sql_types::BigInt>;
+}
+
+impl<DB> diesel::query_builder::QueryFragment<DB> for LatestFact
+where
+    DB: diesel::backend::Backend,
+    String: diesel::serialize::ToSql<diesel::sql_types::Text, DB>,
+{
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, DB>,
+    ) -> QueryResult<()> {
+        use diesel::sql_types::Text;
+        out.push_sql(
+            "SELECT MAX(t) FROM (SELECT MAX(performed_at) AS t FROM kyc_checks \
+             WHERE identity_id = ",
+        );
+        out.push_bind_param::<Text, _>(&self.identity)?;
+        out.push_sql(" UNION ALL SELECT MAX(decided_at) FROM review_items WHERE identity_id = ");
+        out.push_bind_param::<Text, _>(&self.identity)?;
+        out.push_sql(" UNION ALL SELECT MAX(created_at) FROM documents WHERE identity_id = ");
+        out.push_bind_param::<Text, _>(&self.identity)?;
+        out.push_sql(") AS facts");
+        Ok(())
+    }
+}
+
+impl<C> RunQueryDsl<C> for LatestFact {}
 
 /// Records a check of a live personal identity of `tenant`. `performed_at` is kept to the
 /// millisecond (use [`crate::now`]).
