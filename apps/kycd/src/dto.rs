@@ -791,7 +791,7 @@ pub struct KycCheckDto {
     pub performed_at: String,
     /// Keyed by `phone`, `name`, `address`, `ssn`, `dateOfBirth`.
     #[schema(value_type = Object)]
-    pub outcomes: serde_json::Value,
+    pub outcomes: kyc_model::FieldOutcomes,
 }
 
 impl From<&kyc_model::KycCheck> for KycCheckDto {
@@ -800,7 +800,7 @@ impl From<&kyc_model::KycCheck> for KycCheckDto {
             id: c.id.to_string(),
             verifier: c.verifier.clone(),
             performed_at: rfc3339(c.performed_at),
-            outcomes: serde_json::to_value(&c.outcomes).unwrap_or_default(),
+            outcomes: c.outcomes.clone(),
         }
     }
 }
