@@ -14,7 +14,9 @@
 //! `GET /personal-identities?page[size]=30` (list) and the hello-world route. It prints one
 //! JSON line per measurement (requests per second, p50 and p99 latency, and on Linux the CPU
 //! time per request of each thread of this process by thread name, from
-//! `/proc/self/task/*/schedstat`: less noisy than rates on a shared machine) and the ratios the
+//! `/proc/self/task/*/schedstat`: less noisy than rates on a shared machine; and the KiB each
+//! thread wrote per request, from `/proc/self/task/*/io`, which for the store's writer thread is
+//! the WAL a create costs) and the ratios the
 //! targets are stated in. Each measurement and its baseline alternate for `--rounds` rounds
 //! (raw insert, create, raw insert, create, ...; hello-world, get, ...) and the medians are
 //! reported, with the median of the per-round ratios (each from two adjacent runs), so that a
@@ -94,12 +96,21 @@ struct Measured {
     p99_ms: f64,
     /// Microseconds of CPU per request, by thread name (empty where `/proc` is missing).
     cpu_us: BTreeMap<String, f64>,
+    /// KiB written per request (files and sockets), by thread name.
+    written_kib: BTreeMap<String, f64>,
 }
 
-/// Nanoseconds each thread name of this process has run, from `/proc/self/task/*/schedstat`
+/// What each thread name of this process has used so far: nanoseconds on the CPU, from
+/// `/proc/self/task/*/schedstat`, and bytes written (`wchar` of `/proc/self/task/*/io`)
 /// (Linux; empty elsewhere).
-fn thread_cpu_ns() -> BTreeMap<String, u64> {
-    let mut by_name = BTreeMap::new();
+#[derive(Clone, Copy, Default)]
+struct Used {
+    cpu_ns: u64,
+    written: u64,
+}
+
+fn thread_use() -> BTreeMap<String, Used> {
+    let mut by_name: BTreeMap<String, Used> = BTreeMap::new();
     for task in std::fs::read_dir("/proc/self/task")
         .into_iter()
         .flatten()
@@ -109,34 +120,59 @@ fn thread_cpu_ns() -> BTreeMap<String, u64> {
         let (Some(name), Some(stat)) = (read("comm"), read("schedstat")) else {
             continue;
         };
-        let ns: u64 = stat
-            .split_whitespace()
-            .next()
-            .and_then(|v| v.parse().ok())
+        let first_number = |text: &str| -> u64 {
+            text.split_whitespace()
+                .next()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0)
+        };
+        let written = read("io")
+            .and_then(|io| {
+                io.lines()
+                    .find_map(|line| line.strip_prefix("wchar:").map(first_number))
+            })
             .unwrap_or(0);
-        *by_name.entry(name.trim().to_owned()).or_insert(0) += ns;
+        let used = by_name.entry(name.trim().to_owned()).or_default();
+        used.cpu_ns += first_number(&stat);
+        used.written += written;
     }
     by_name
 }
 
-/// CPU per request between two [`thread_cpu_ns`] snapshots, by thread name and in `total`.
-fn cpu_per_request(
-    before: &BTreeMap<String, u64>,
-    after: &BTreeMap<String, u64>,
+/// Use per request between two [`thread_use`] snapshots, by thread name: microseconds of CPU
+/// (and their `total`), and KiB written where a thread wrote at least 0.1 KiB per request.
+fn use_per_request(
+    before: &BTreeMap<String, Used>,
+    after: &BTreeMap<String, Used>,
     requests: usize,
-) -> BTreeMap<String, f64> {
-    let per = |ns: u64| (ns as f64 / 1e3 / requests.max(1) as f64 * 10.0).round() / 10.0;
-    let spent = |name: &String, ns: u64| ns.saturating_sub(before.get(name).copied().unwrap_or(0));
-    let mut out: BTreeMap<String, f64> = after
+) -> (BTreeMap<String, f64>, BTreeMap<String, f64>) {
+    let per = |v: u64, unit: f64| (v as f64 / unit / requests.max(1) as f64 * 10.0).round() / 10.0;
+    let spent = |name: &String, after: Used| {
+        let before = before.get(name).copied().unwrap_or_default();
+        Used {
+            cpu_ns: after.cpu_ns.saturating_sub(before.cpu_ns),
+            written: after.written.saturating_sub(before.written),
+        }
+    };
+    let spent: BTreeMap<&String, Used> = after
         .iter()
-        .map(|(name, ns)| (name.clone(), per(spent(name, *ns))))
+        .map(|(name, used)| (name, spent(name, *used)))
+        .collect();
+    let mut cpu_us: BTreeMap<String, f64> = spent
+        .iter()
+        .map(|(name, used)| ((*name).clone(), per(used.cpu_ns, 1e3)))
         .filter(|(_, us)| *us >= 1.0)
         .collect();
     if !after.is_empty() {
-        let total = after.iter().map(|(name, ns)| spent(name, *ns)).sum();
-        out.insert("total".to_owned(), per(total));
+        let total = spent.values().map(|used| used.cpu_ns).sum();
+        cpu_us.insert("total".to_owned(), per(total, 1e3));
     }
-    out
+    let written_kib = spent
+        .iter()
+        .map(|(name, used)| ((*name).clone(), per(used.written, 1024.0)))
+        .filter(|(_, kib)| *kib >= 0.1)
+        .collect();
+    (cpu_us, written_kib)
 }
 
 impl Measured {
@@ -149,6 +185,7 @@ impl Measured {
                 "p50_ms": (self.p50_ms * 1000.0).round() / 1000.0,
                 "p99_ms": (self.p99_ms * 1000.0).round() / 1000.0,
                 "cpu_us_per_request": self.cpu_us,
+                "written_kib_per_request": self.written_kib,
             })
         );
     }
@@ -185,9 +222,9 @@ fn summarize(
     name: &'static str,
     mut latencies: Vec<Duration>,
     elapsed: Duration,
-    cpu_before: &BTreeMap<String, u64>,
+    used_before: &BTreeMap<String, Used>,
 ) -> Measured {
-    let cpu_us = cpu_per_request(cpu_before, &thread_cpu_ns(), latencies.len());
+    let (cpu_us, written_kib) = use_per_request(used_before, &thread_use(), latencies.len());
     latencies.sort_unstable();
     let at = |q: f64| {
         let i = ((latencies.len() as f64 - 1.0) * q).round() as usize;
@@ -199,6 +236,7 @@ fn summarize(
         p50_ms: at(0.50),
         p99_ms: at(0.99),
         cpu_us,
+        written_kib,
     }
 }
 
@@ -227,7 +265,7 @@ fn time_inserts(
     mut insert: impl FnMut(i64),
 ) -> Measured {
     let mut latencies = Vec::new();
-    let cpu_before = thread_cpu_ns();
+    let used_before = thread_use();
     let started = Instant::now();
     let deadline = started + Duration::from_secs(secs);
     let mut n = first;
@@ -237,7 +275,7 @@ fn time_inserts(
         latencies.push(t0.elapsed());
         n += 1;
     }
-    summarize(name, latencies, started.elapsed(), &cpu_before)
+    summarize(name, latencies, started.elapsed(), &used_before)
 }
 
 /// One row per transaction into a SQLite file with kycd's durability settings; the table grows
@@ -291,7 +329,7 @@ where
             .pool_max_idle_per_host(connections)
             .build()
             .unwrap();
-        let cpu_before = thread_cpu_ns();
+        let used_before = thread_use();
         let started = Instant::now();
         let deadline = started + Duration::from_secs(secs);
         let mut tasks = Vec::new();
@@ -316,7 +354,7 @@ where
         for task in tasks {
             all.extend(task.await.unwrap());
         }
-        summarize(name, all, started.elapsed(), &cpu_before)
+        summarize(name, all, started.elapsed(), &used_before)
     })
 }
 

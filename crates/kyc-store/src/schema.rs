@@ -79,7 +79,8 @@ diesel::table! {
 }
 
 diesel::table! {
-    kyc_checks (id) {
+    kyc_checks (seq) {
+        seq -> BigInt,
         id -> Text,
         tenant_id -> Text,
         identity_id -> Text,

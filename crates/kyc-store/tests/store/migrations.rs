@@ -204,7 +204,7 @@ fn pg_schema(conn: &mut PgConnection) -> Schema {
 
 fn up_down_up(url: &str, snapshot: impl Fn() -> Schema) -> Schema {
     let applied = run_migrations(url).unwrap();
-    assert_eq!(applied.len(), 11, "{applied:?}");
+    assert_eq!(applied.len(), 12, "{applied:?}");
     assert!(
         run_migrations(url).unwrap().is_empty(),
         "second run applies nothing"
@@ -253,6 +253,17 @@ fn sqlite_up_down_up() {
             .contains(&"ix_audit_events_identity (identity_id,seq)".to_owned()),
         "{:?}",
         schema["audit_events"]
+    );
+    // Checks are keyed by an appended sequence number, not by their random ids (000012).
+    assert!(
+        schema["kyc_checks"]
+            .0
+            .contains(&"seq bigint notnull pk".to_owned())
+            && schema["kyc_checks"]
+                .0
+                .contains(&"id text notnull".to_owned()),
+        "{:?}",
+        schema["kyc_checks"]
     );
     assert!(
         schema["outbox_events"]

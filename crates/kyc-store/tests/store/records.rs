@@ -96,7 +96,6 @@ both_backends! {
         db.write(|c| checks::insert(c, t, &second)).unwrap();
         let listed = db.run(|c| checks::list_for_identity(c, t, p.id)).unwrap();
         assert_eq!(listed, vec![second.clone(), first.clone()]);
-        assert!(matches!(db.write(|c| checks::insert(c, t, &first)), Err(StoreError::Duplicate { .. })));
         assert!(db.run(|c| checks::list_for_identity(c, other, p.id)).unwrap().is_empty());
         assert!(db.write(|c| checks::insert(c, other, &check(p.id, now, false))).unwrap_err().is_not_found());
         let nobody = kyc_model::PersonalIdentityId::random();
@@ -112,6 +111,34 @@ both_backends! {
         db.db.erase_personal_identity(t, p.id, Actor::System, None).unwrap();
         assert!(db.write(|c| checks::insert(c, t, &check(p.id, now, true))).unwrap_err().is_not_found(), "erased");
         assert!(db.run(|c| checks::list_for_identity(c, t, p.id)).unwrap().is_empty());
+    }
+
+    /// Migration 000012 rebuilds `kyc_checks` around an appended `seq` (SQLite) or adds it
+    /// (PostgreSQL): down and up again over stored checks keeps every check as it was.
+    fn the_checks_migration_keeps_stored_checks(db) {
+        let t = tenant(db, "acme");
+        let p = identity(db, t, person(1));
+        let now = kyc_store::now();
+        for (minutes, failed) in [(3, true), (2, false), (1, true)] {
+            let at = now - Duration::from_secs(60 * minutes);
+            db.write(|c| checks::insert(c, t, &check(p.id, at, failed))).unwrap();
+        }
+        let before = db.run(|c| checks::list_for_identity(c, t, p.id)).unwrap();
+        let (down, up) = match db.backend() {
+            kyc_store::Backend::Sqlite => (
+                include_str!("../../migrations/sqlite/2026-12-07-000012_checks_by_seq/down.sql"),
+                include_str!("../../migrations/sqlite/2026-12-07-000012_checks_by_seq/up.sql"),
+            ),
+            kyc_store::Backend::Postgres => (
+                include_str!("../../migrations/postgres/2026-12-07-000012_checks_by_seq/down.sql"),
+                include_str!("../../migrations/postgres/2026-12-07-000012_checks_by_seq/up.sql"),
+            ),
+        };
+        for sql in [down, up] {
+            db.write(|c| Ok(diesel::connection::SimpleConnection::batch_execute(c, sql)?)).unwrap();
+            assert_eq!(db.run(|c| checks::list_for_identity(c, t, p.id)).unwrap(), before);
+        }
+        assert_eq!(before.len(), 3);
     }
 
     /// Facts of one identity recorded in one millisecond (two units of one SQLite batch) still

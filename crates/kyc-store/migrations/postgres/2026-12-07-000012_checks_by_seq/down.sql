@@ -1,0 +1,2 @@
+ALTER TABLE kyc_checks DROP COLUMN seq;
+ALTER TABLE kyc_checks ADD PRIMARY KEY (id);
