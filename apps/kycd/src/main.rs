@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
+use kyc_store::DbOptions;
 use kycd::{
     cli::{ApiKeysCommand, Cli, Command, ServeArgs, TenantsCommand},
     startup::{Application, StartError, open_store},
@@ -37,18 +38,18 @@ fn run(cli: Cli) -> Result<(), StartError> {
     match command {
         Command::Serve(serve) => serve_forever(&global, &serve),
         Command::Migrate => {
-            open_store(&global)?;
+            open_store(&global, DbOptions::default())?;
             println!("migrations applied");
             Ok(())
         }
         Command::Tenants(TenantsCommand::Create { name }) => {
-            let (db, _) = open_store(&global)?;
+            let (db, _) = open_store(&global, DbOptions::default())?;
             let tenant = db.write(|conn| kyc_store::tenants::create(conn, &name))?;
             println!("{}", tenant.id);
             Ok(())
         }
         Command::ApiKeys(ApiKeysCommand::Create { tenant, role }) => {
-            let (db, _) = open_store(&global)?;
+            let (db, _) = open_store(&global, DbOptions::default())?;
             let (key, secret) = db.write(|conn| {
                 let tenant = kyc_store::tenants::find_by_name(conn, &tenant)?;
                 kyc_store::api_keys::create(conn, tenant.id, role.into())

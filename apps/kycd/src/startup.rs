@@ -11,7 +11,7 @@ use actix_web::{App, HttpServer, dev::Server, middleware::ErrorHandlers, web};
 use base64::{Engine, engine::general_purpose::STANDARD};
 use hmac::{Hmac, Mac, digest::KeyInit};
 use kyc_model::Role;
-use kyc_store::{Db, Keyring, api_keys, tenants};
+use kyc_store::{Db, DbOptions, Keyring, api_keys, tenants};
 use kyc_tiers::{BuiltinVerifier, Policy, SandboxVerifier, Verifier};
 use sha2::Sha256;
 
@@ -138,8 +138,8 @@ fn derive(master: &[u8; 32], label: &[u8]) -> [u8; 32] {
     mac.finalize().into_bytes().into()
 }
 
-/// Opens the store (running migrations first) with the configured keys.
-pub fn open_store(global: &GlobalArgs) -> Result<(Db, [u8; 32]), StartError> {
+/// Opens the store (running migrations first) with the configured keys and pool `options`.
+pub fn open_store(global: &GlobalArgs, options: DbOptions) -> Result<(Db, [u8; 32]), StartError> {
     let (id, master) = master_key(global)?;
     let mut keys = Keyring::from_master_key(&id, &master)?;
     for old in global.old_encryption_keys.iter().flat_map(|s| s.split(',')) {
@@ -153,7 +153,7 @@ pub fn open_store(global: &GlobalArgs) -> Result<(Db, [u8; 32]), StartError> {
     if url.starts_with("sqlite://") {
         create_data_dir(&global.data_dir)?;
     }
-    Ok((Db::open(&url, keys)?, master))
+    Ok((Db::open_with(&url, keys, options)?, master))
 }
 
 /// Creates the `default` tenant and an integrator key on a local first start (sandbox mode, no
@@ -191,7 +191,7 @@ pub struct Application {
 impl Application {
     /// Opens the store, loads the policy, binds the listener and wires the routes.
     pub fn build(global: &GlobalArgs, serve: &ServeArgs) -> Result<Self, StartError> {
-        let (db, master) = open_store(global)?;
+        let (db, master) = open_store(global, DbOptions::default())?;
         let policy = match &serve.policy {
             Some(path) => Policy::from_toml(&std::fs::read_to_string(path)?)?,
             None => Policy::default_policy(),

@@ -50,25 +50,47 @@ struct Table {
     name: String,
 }
 
-/// Starts the thread; it stops when the returned sender is dropped (with the store).
-pub(crate) fn start(url: &DbUrl) -> Result<mpsc::Sender<()>, StoreError> {
-    let mut conn = url.establish(Duration::from_secs(30))?;
-    let (stop, stopped) = mpsc::channel::<()>();
-    std::thread::Builder::new()
-        .name("kyc-store-analyzer".into())
-        .spawn(move || {
-            while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(EVERY) {
-                if let Err(e) = analyze_outgrown(&mut conn) {
-                    // Table names only: no value of any row reaches this log line.
-                    tracing::warn!(error = %e, "ANALYZE of outgrown tables failed; autovacuum's remain");
-                    return;
+/// The running statistics thread. Dropping it stops the thread and waits for it to end, so
+/// that a process exiting after the store is dropped never exits under a running statement.
+pub(crate) struct Analyzer {
+    stop: Option<mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Analyzer {
+    /// Connects and starts the thread.
+    pub(crate) fn start(url: &DbUrl) -> Result<Self, StoreError> {
+        let mut conn = url.establish(Duration::from_secs(30))?;
+        let (stop, stopped) = mpsc::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("kyc-store-analyzer".into())
+            .spawn(move || {
+                while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(EVERY) {
+                    if let Err(e) = analyze_outgrown(&mut conn) {
+                        // Table names only: no value of any row reaches this log line.
+                        tracing::warn!(error = %e, "ANALYZE of outgrown tables failed; autovacuum's remain");
+                        return;
+                    }
                 }
-            }
+            })
+            .map_err(|e| StoreError::Pool {
+                reason: format!("cannot start the statistics thread: {e}"),
+            })?;
+        Ok(Self {
+            stop: Some(stop),
+            thread: Some(thread),
         })
-        .map_err(|e| StoreError::Pool {
-            reason: format!("cannot start the statistics thread: {e}"),
-        })?;
-    Ok(stop)
+    }
+}
+
+impl Drop for Analyzer {
+    fn drop(&mut self) {
+        // Disconnecting wakes the thread at once; an `ANALYZE` under way is short.
+        drop(self.stop.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
 }
 
 /// Analyzes the tables [`outgrown`] names.

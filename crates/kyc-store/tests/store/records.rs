@@ -418,3 +418,36 @@ both_backends! {
         assert_eq!(db.run(|c| reviews::decision_notes(c, db.keys(), TenantScope::AllTenants, &[item.id])).unwrap().get(&item.id), Some(&bare));
     }
 }
+
+/// A store opened for a one-shot command (`DbOptions::one_shot`) keeps to the one connection
+/// its command used and opens none in the background: a `kycd` process exiting while the
+/// pool's refill thread was in libpq's TLS handshake crashed there. With the defaults the pool
+/// refills its reserve as soon as a connection is taken.
+#[test]
+fn a_one_shot_store_opens_no_connection_in_the_background() {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = format!("sqlite://{}/kycd.db", dir.path().display());
+    let pg = scratch_postgres();
+    for url in std::iter::once(sqlite.as_str()).chain(pg.as_ref().map(|pg| pg.url())) {
+        let open_after_a_read = |options| {
+            let db = kyc_store::Db::open_with(url, keys(), options).unwrap();
+            assert!(
+                db.run(|c| kyc_store::tenants::find_by_name(c, "nobody"))
+                    .unwrap_err()
+                    .is_not_found()
+            );
+            std::thread::sleep(Duration::from_millis(300));
+            db.pool_state().0
+        };
+        assert_eq!(
+            open_after_a_read(kyc_store::DbOptions::one_shot()),
+            1,
+            "{url}"
+        );
+        assert_eq!(
+            open_after_a_read(kyc_store::DbOptions::default()),
+            2,
+            "{url}: the defaults refill"
+        );
+    }
+}

@@ -1,0 +1,76 @@
+//! The one-shot commands of the `kycd` binary (SPEC §10), run as an operator runs them.
+
+#![expect(
+    clippy::expect_used,
+    reason = "a test: any failure should stop it loudly"
+)]
+
+use std::process::{Command, Output};
+
+use kyc_store::scratch::ScratchDatabase;
+
+fn kycd(url: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kycd"))
+        .args(args)
+        .env("KYCD_DATABASE_URL", url)
+        .env("KYCD_MODE", "production")
+        .env(
+            "KYCD_ENCRYPTION_KEY",
+            "cli:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+        )
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("the kycd binary runs")
+}
+
+/// `tenants create` and `api-keys create` on PostgreSQL end with their own exit status, never
+/// a signal. They used to crash (SIGSEGV in libpq's TLS code) in 1 to 10 runs of 30: the
+/// connection pool refilled its reserve on a thread of its own as soon as the command took a
+/// connection, and the process exited under that thread (`DbOptions::one_shot`).
+#[test]
+fn one_shot_commands_exit_cleanly_on_postgres() {
+    let Ok(admin) = std::env::var("TEST_DATABASE_URL") else {
+        eprintln!(
+            "note: TEST_DATABASE_URL is unset; the PostgreSQL CLI test passes without running"
+        );
+        return;
+    };
+    let db = ScratchDatabase::create(&admin, "kyc_cli").expect("a scratch database");
+    let tenant = kycd(db.url(), &["tenants", "create", "acme"]);
+    assert_eq!(tenant.status.code(), Some(0), "{tenant:?}");
+    for round in 0..20 {
+        let key = kycd(
+            db.url(),
+            &[
+                "api-keys",
+                "create",
+                "--tenant",
+                "acme",
+                "--role",
+                "integrator",
+            ],
+        );
+        assert_eq!(key.status.code(), Some(0), "round {round}: {key:?}");
+        let stdout = String::from_utf8_lossy(&key.stdout);
+        assert!(
+            stdout
+                .lines()
+                .last()
+                .is_some_and(|l| l.starts_with("kycd_")),
+            "round {round}: {stdout}"
+        );
+        let missing = kycd(
+            db.url(),
+            &[
+                "api-keys",
+                "create",
+                "--tenant",
+                "nosuch",
+                "--role",
+                "integrator",
+            ],
+        );
+        assert_eq!(missing.status.code(), Some(1), "round {round}: {missing:?}");
+        assert!(String::from_utf8_lossy(&missing.stderr).contains("tenant not found"));
+    }
+}
