@@ -38,18 +38,18 @@ fn run(cli: Cli) -> Result<(), StartError> {
     match command {
         Command::Serve(serve) => serve_forever(&global, &serve),
         Command::Migrate => {
-            open_store(&global, DbOptions::default())?;
+            open_store(&global, DbOptions::one_shot())?;
             println!("migrations applied");
             Ok(())
         }
         Command::Tenants(TenantsCommand::Create { name }) => {
-            let (db, _) = open_store(&global, DbOptions::default())?;
+            let (db, _) = open_store(&global, DbOptions::one_shot())?;
             let tenant = db.write(|conn| kyc_store::tenants::create(conn, &name))?;
             println!("{}", tenant.id);
             Ok(())
         }
         Command::ApiKeys(ApiKeysCommand::Create { tenant, role }) => {
-            let (db, _) = open_store(&global, DbOptions::default())?;
+            let (db, _) = open_store(&global, DbOptions::one_shot())?;
             let (key, secret) = db.write(|conn| {
                 let tenant = kyc_store::tenants::find_by_name(conn, &tenant)?;
                 kyc_store::api_keys::create(conn, tenant.id, role.into())
