@@ -47,7 +47,7 @@ impl DbOptions {
     /// connection, opened when first needed and none kept in reserve. With the defaults, the
     /// pool refills its idle reserve on a thread of its own as soon as the command takes a
     /// connection, and a process that exits while that thread is inside libpq's TLS handshake
-    /// crashes there (a segmentation fault in 1 to 10 runs of 30 on PostgreSQL).
+    /// crashes there (a segmentation fault in up to 6 runs of 20 on PostgreSQL).
     pub fn one_shot() -> Self {
         Self {
             max_connections: 1,
