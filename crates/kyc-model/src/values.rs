@@ -155,11 +155,16 @@ impl Email {
     /// seed-000 samples to work verbatim, so this one placeholder is accepted as it stands (it
     /// reaches nobody, like `example.com` addresses); no other string without an `@` is.
     pub const SEED_PLACEHOLDER: &str = "[email protected]";
+    /// The placeholder as the seed file spells it: with a no-break space (U+00A0), which the
+    /// page's HTML had there. Stored as [`Email::SEED_PLACEHOLDER`].
+    const SEED_PLACEHOLDER_NBSP: &str = "[email\u{a0}protected]";
 
     /// Parses and lowercases an address.
     pub fn parse(raw: &str) -> Result<Self, ModelError> {
         const FORMAT: &str = "must be an email address such as name@example.com";
-        if raw.eq_ignore_ascii_case(Self::SEED_PLACEHOLDER) {
+        if raw.eq_ignore_ascii_case(Self::SEED_PLACEHOLDER)
+            || raw.eq_ignore_ascii_case(Self::SEED_PLACEHOLDER_NBSP)
+        {
             return Ok(Self(Self::SEED_PLACEHOLDER.to_owned()));
         }
         if raw.len() > 254 {
@@ -877,6 +882,7 @@ mod tests {
             // Seed 000's redacted sample address, verbatim (SPEC §6).
             ("[email protected]", "[email protected]"),
             ("[Email Protected]", "[email protected]"),
+            ("[email\u{a0}protected]", "[email protected]"),
         ];
         for (raw, canonical) in good {
             assert_eq!(
@@ -904,6 +910,7 @@ mod tests {
             ("john.doe", "format"),
             // Only the placeholder itself: nothing near it passes.
             ("[email protected] ", "format"),
+            ("[email\u{2007}protected]", "format"),
             ("[email]", "format"),
             ("email protected", "format"),
             ("john@doe@example.com", "format"),

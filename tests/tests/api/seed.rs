@@ -20,6 +20,14 @@ both_backends! {
         assert_eq!(person["missingDocuments"], json!(["proofOfId"]));
         // It is an address like any other: unique in the tenant.
         app.create_person(&key, &sample).await.assert_error(409, "email_already_in_use");
+        // The seed file spells it with a no-break space (U+00A0): the same address, as sent
+        // by a client that copies the file byte for byte.
+        let (_, other) = app.tenant_with_key("fortress-bytes");
+        let as_in_the_file = full_person_body("[email\u{a0}protected]", "305464885");
+        let created = app.create_person(&other, &as_in_the_file).await;
+        created.assert_status(201);
+        assert_eq!(created.json["personalIdentity"]["email"], "[email protected]");
+        app.create_person(&other, &sample).await.assert_error(409, "email_already_in_use");
     }
 
     async fn create_then_patch_reaches_l1(app) {
