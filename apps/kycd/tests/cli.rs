@@ -41,18 +41,21 @@ fn one_shot_commands_exit_cleanly_on_postgres() {
     let db = ScratchDatabase::create(&admin, "kyc_cli").expect("a scratch database");
     let tenant = kycd(db.url(), &["tenants", "create", "acme"]);
     assert_eq!(tenant.status.code(), Some(0), "{tenant:?}");
-    for round in 0..20 {
-        let key = kycd(
+    let create_key = |tenant: &str| {
+        kycd(
             db.url(),
             &[
                 "api-keys",
                 "create",
                 "--tenant",
-                "acme",
+                tenant,
                 "--role",
                 "integrator",
             ],
-        );
+        )
+    };
+    for round in 0..20 {
+        let key = create_key("acme");
         assert_eq!(key.status.code(), Some(0), "round {round}: {key:?}");
         let stdout = String::from_utf8_lossy(&key.stdout);
         assert!(
@@ -62,17 +65,7 @@ fn one_shot_commands_exit_cleanly_on_postgres() {
                 .is_some_and(|l| l.starts_with("kycd_")),
             "round {round}: {stdout}"
         );
-        let missing = kycd(
-            db.url(),
-            &[
-                "api-keys",
-                "create",
-                "--tenant",
-                "nosuch",
-                "--role",
-                "integrator",
-            ],
-        );
+        let missing = create_key("nosuch");
         assert_eq!(missing.status.code(), Some(1), "round {round}: {missing:?}");
         assert!(String::from_utf8_lossy(&missing.stderr).contains("tenant not found"));
     }
