@@ -605,7 +605,9 @@ pub struct KycSessionDto {
     pub user_id: String,
     #[serde(rename = "type")]
     pub kind: String,
-    /// `requires-data`, `pending-review`, `completed` or `rejected`.
+    /// `requires-data`, `pending-review`, `completed` or `rejected`: the identity's standing
+    /// as `/eligibility` gives it (`rejected` only when a product is; for a shipping session,
+    /// whether the address is still to collect). A failed import says so in `import`.
     pub status: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub redirect_uri: Option<String>,

@@ -1067,10 +1067,10 @@ pub fn start_session(
     let statuses: Vec<EligibilityStatus> =
         evaluation.eligibility().iter().map(|e| e.status).collect();
     // A shipping session collects an address only: the products' verdicts are not its own.
+    // A failed import says so in `import`; the session's status stays the identity's, as
+    // `/eligibility` gives it (one failed import does not close the identity's path).
     let judged_by_products = request.kind != KycSessionType::Shipping;
-    let status = if import.as_ref().is_some_and(|i| i.status == "failed")
-        || (judged_by_products && statuses.contains(&EligibilityStatus::Rejected))
-    {
+    let status = if judged_by_products && statuses.contains(&EligibilityStatus::Rejected) {
         "rejected"
     } else if judged_by_products && statuses.contains(&EligibilityStatus::PendingReview) {
         "pending-review"

@@ -85,6 +85,12 @@ both_backends! {
         assert_eq!(expired.json["import"]["status"], "failed", "{}", expired.text);
         assert_eq!(expired.json["import"]["reason"], "expired-document");
         assert_eq!(expired.json["kycLevel"], "L1");
+        // One failed import does not close the identity's path: the session's status is the
+        // identity's, as /eligibility gives it, with what is still to collect.
+        assert_eq!(expired.json["status"], "requires-data", "{}", expired.text);
+        assert_eq!(expired.json["missingDocuments"], json!(["proofOfId"]), "{}", expired.text);
+        let eligibility = app.get_eligibility(&key, id).await;
+        assert!(eligibility.json["eligibility"].as_array().unwrap().iter().all(|p| p["status"] != "rejected"), "{}", eligibility.text);
 
         let stranger = app.start_session(&key, &json!({ "userId": id, "type": "import", "output": import_output("Jane", "Roe", "1995-04-25", "2099-01-01") })).await;
         stranger.assert_status(200);
