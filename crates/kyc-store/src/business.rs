@@ -364,22 +364,27 @@ fn update_target(tenant: String, id: String, expected: i64) -> _ {
 /// Writes a company's data if the stored version is still `company.version` (else
 /// [`StoreError::Conflict`]). A new owner must be a live personal identity of the tenant, and
 /// the company moves into the new owner's container (SPEC §2: a container groups a person and
-/// the companies it owns).
+/// the companies it owns). A company whose owner was erased keeps its container and can still
+/// be updated; only a new owner is looked up.
 #[tracing::instrument(skip_all, fields(tenant = %company.tenant_id, id = %company.id))]
 pub fn update(
     conn: &mut DbConnection,
     keys: &Keyring,
     company: &BusinessIdentity,
 ) -> Result<BusinessIdentity, StoreError> {
-    // A company lives in its owner's container: a new owner takes it along.
-    let container = owner_container(conn, company.tenant_id, company.data.identity_owner)?;
     let id = company.id.to_string();
-    let stored_email: Option<String> = of_tenant(company.tenant_id)
+    let stored: Option<(String, String)> = of_tenant(company.tenant_id)
         .filter(b::id.eq(&id))
-        .select(b::email)
+        .select((b::email, b::owner_id))
         .get_result(conn)
         .optional()?;
-    if stored_email.is_some_and(|e| e != company.data.email.as_str()) {
+    let owner = company.data.identity_owner.to_string();
+    // A company lives in its owner's container: a new owner takes it along.
+    let container = match &stored {
+        Some((_, stored_owner)) if *stored_owner == owner => company.container_id.to_string(),
+        _ => owner_container(conn, company.tenant_id, company.data.identity_owner)?,
+    };
+    if stored.is_some_and(|(e, _)| e != company.data.email.as_str()) {
         claim_email(
             conn,
             company.tenant_id,

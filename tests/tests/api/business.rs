@@ -107,6 +107,22 @@ both_backends! {
         let list = app.list_businesses(&key, "").await;
         assert_eq!(list.json["meta"]["total"], 1, "{}", list.text);
         assert_eq!(app.list_businesses(&key_b, "").await.json["meta"]["total"], 0);
+
+        // A company whose owner is erased stays in its container and can still be updated;
+        // only a new owner must be a live person (it takes the company to its container).
+        let company_id = company.json["id"].as_str().unwrap();
+        app.delete_person(&key, person["id"].as_str().unwrap()).await.assert_status(204);
+        let renamed = app.patch_business(&key, company_id, &json!({ "legalName": "After Erasure Inc." })).await;
+        renamed.assert_status(200);
+        assert_eq!(renamed.json["legalName"], "After Erasure Inc.");
+        assert_eq!(renamed.json["containerId"], person["containerId"]);
+        app.patch_business(&key, company_id, &json!({ "identityOwner": erased["id"] }))
+            .await
+            .assert_error(404, "identity_owner_not_found");
+        let heir = owner(&app, &key).await;
+        let moved = app.patch_business(&key, company_id, &json!({ "identityOwner": heir["id"] })).await;
+        moved.assert_status(200);
+        assert_eq!(moved.json["containerId"], heir["containerId"]);
     }
 
     async fn invalid_companies_are_refused(app) {
