@@ -129,13 +129,16 @@ pub fn parse_business_patch(body: &Value) -> Result<BusinessPatch, RulesError> {
             .patch_required(c);
         let tax_raw = obj.get(c, "taxId", raw_text());
         let tax_path = tax_raw.path().to_owned();
+        // With the region in the body the tax id is checked here, with the other fields;
+        // without it, by `apply`, against the company's stored region (a US company's tax id
+        // must be an EIN: rule `ein`, not the foreign `format`).
         let tax_id = tax_raw.patch_required(c).and_then(|raw| {
             let checked = match &formation_region {
-                Some(region) => TaxId::parse_for(region.country(), raw),
-                None => any_country_shape(raw),
+                Some(region) => TaxId::parse_for(region.country(), raw).map(drop),
+                None => Ok(()),
             };
             checked
-                .map(|_| TaxIdInput(raw.to_owned()))
+                .map(|()| TaxIdInput(raw.to_owned()))
                 .map_err(|e| c.model(&tax_path, e))
                 .ok()
         });
@@ -152,12 +155,6 @@ pub fn parse_business_patch(body: &Value) -> Result<BusinessPatch, RulesError> {
         }
     });
     ctx.finish(patch)
-}
-
-/// Whether a tax id could be valid for some country: the non-US format, which every EIN also
-/// satisfies. The EIN rule itself needs the country.
-fn any_country_shape(raw: &str) -> Result<TaxId, ModelError> {
-    CountryCode::parse("DE").and_then(|non_us| TaxId::parse_for(non_us, raw))
 }
 
 impl BusinessPatch {

@@ -638,7 +638,25 @@ fn business_create_violations() {
 #[test]
 fn business_patch_checks_the_tax_id_against_the_effective_country() {
     let current = current_business();
-    // No country in the patch: the shape is checked now, the EIN rule at apply.
+    // No country in the patch: the tax id is checked at apply, against the stored region, so a
+    // US company's malformed tax id breaks the EIN rule whatever its shape.
+    for raw in ["DE123456789", "AB-CDEFGHI", "!"] {
+        let patch = parse_business_patch(&json!({ "taxId": raw })).unwrap();
+        assert_eq!(
+            violations(patch.apply(&current)),
+            pairs(&[("taxId", "ein")]),
+            "{raw}"
+        );
+    }
+    let abroad = parse_business_patch(&json!({"formationRegion": "DE"}))
+        .unwrap()
+        .apply(&current)
+        .unwrap();
+    let patch = parse_business_patch(&json!({"taxId": "AB-CDEFGHI"})).unwrap();
+    assert_eq!(
+        violations(patch.apply(&abroad)),
+        pairs(&[("taxId", "format")])
+    );
     let patch = parse_business_patch(&json!({"taxId": "98-7654321"})).unwrap();
     assert_eq!(patch.changed_fields(), vec!["taxId"]);
     assert!(patch.touches_tax_details());
@@ -675,7 +693,10 @@ fn business_patch_violations() {
             json!({"taxId": null, "address": null}),
             vec![("address", "required"), ("taxId", "required")],
         ),
-        (json!({"taxId": "!"}), vec![("taxId", "format")]),
+        (
+            json!({"taxId": "!", "formationRegion": "DE"}),
+            vec![("taxId", "format")],
+        ),
         (json!({"identityOwner": 7}), vec![("identityOwner", "type")]),
         (json!({"version": 2}), vec![("version", "unknown_field")]),
     ];
