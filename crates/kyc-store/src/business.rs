@@ -337,7 +337,12 @@ fn filtered(
         q = match f.field {
             FilterField::Id => apply!(b::id),
             FilterField::Email => apply!(b::email),
-            FilterField::Name => apply!(b::legal_name),
+            // Ignoring case in every form, as a person's name and `like:` do.
+            FilterField::Name => q.filter(dialect::matches_ignoring_case(
+                backend,
+                &["legal_name"],
+                &f.op,
+            )),
             FilterField::ContainerId => apply!(b::container_id),
             FilterField::IdentityOwner => apply!(b::owner_id),
             FilterField::Type if f.op.admits(Listing::Companies.identity_type()) => q,

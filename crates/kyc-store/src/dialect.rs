@@ -34,6 +34,56 @@ pub(crate) fn like_ignoring_case<QS: 'static>(
     )
 }
 
+/// Some of `columns` matches some of `patterns` ([`like_ignoring_case`]); false with no
+/// pattern.
+pub(crate) fn any_like_ignoring_case<QS: 'static>(
+    backend: Backend,
+    columns: &[&'static str],
+    patterns: &[String],
+) -> Box<dyn BoxableExpression<QS, MultiBackend, SqlType = Bool>> {
+    patterns
+        .iter()
+        .flat_map(|p| {
+            columns
+                .iter()
+                .map(|c| like_ignoring_case(backend, c, p.clone()))
+        })
+        .reduce(|a, b| Box::new(a.or(b)))
+        .unwrap_or_else(|| Box::new(sql::<Bool>("1 = 0")))
+}
+
+/// A text filter on `columns`, ignoring case (ASCII case on SQLite): with a value or `in:`,
+/// some column equals one of the values; with `nin:`, none does; with `like:`, some column
+/// contains the text.
+pub(crate) fn matches_ignoring_case<QS: 'static>(
+    backend: Backend,
+    columns: &[&'static str],
+    op: &crate::list::FilterOp,
+) -> Box<dyn BoxableExpression<QS, MultiBackend, SqlType = Bool>> {
+    use crate::list::FilterOp;
+    let exact = |vs: &[String]| -> Vec<String> {
+        vs.iter()
+            .map(|v| crate::list::like_exact_pattern(v))
+            .collect()
+    };
+    match op {
+        FilterOp::Eq(v) => {
+            any_like_ignoring_case(backend, columns, &exact(std::slice::from_ref(v)))
+        }
+        FilterOp::In(vs) => any_like_ignoring_case(backend, columns, &exact(vs)),
+        FilterOp::NotIn(vs) => Box::new(diesel::dsl::not(any_like_ignoring_case(
+            backend,
+            columns,
+            &exact(vs),
+        ))),
+        FilterOp::Like(needle) => any_like_ignoring_case(
+            backend,
+            columns,
+            &[crate::list::like_contains_pattern(needle)],
+        ),
+    }
+}
+
 /// Inserts an idempotency claim unless one exists for the key: `ON CONFLICT DO NOTHING` on
 /// both backends, so concurrent requests with one key never see a unique violation (which on
 /// PostgreSQL would abort their transaction). Returns whether this call inserted it.

@@ -918,30 +918,10 @@ fn name_filter(backend: crate::Backend, op: &FilterOp) -> NameCondition {
         "(first_name || ' ' || last_name)",
         "(first_name || ' ' || middle_name || ' ' || last_name)",
     ];
-    let any = |patterns: Vec<String>, columns: &[&'static str]| -> NameCondition {
-        patterns
-            .iter()
-            .flat_map(|p| {
-                columns
-                    .iter()
-                    .map(|c| dialect::like_ignoring_case(backend, c, p.clone()))
-            })
-            .reduce(|a, b| Box::new(a.or(b)))
-            .unwrap_or_else(|| Box::new(diesel::dsl::sql::<diesel::sql_types::Bool>("1 = 0")))
-    };
-    let exact = |vs: &[String]| {
-        vs.iter()
-            .map(|v| crate::list::like_exact_pattern(v))
-            .collect()
-    };
     match op {
-        FilterOp::Eq(v) => any(exact(std::slice::from_ref(v)), &NAMES),
-        FilterOp::In(vs) => any(exact(vs), &NAMES),
-        FilterOp::NotIn(vs) => Box::new(diesel::dsl::not(any(exact(vs), &NAMES))),
-        FilterOp::Like(needle) => any(
-            vec![crate::list::like_contains_pattern(needle)],
-            &NAMES[..2],
-        ),
+        // `like:` looks into the first and last names only.
+        FilterOp::Like(_) => dialect::matches_ignoring_case(backend, &NAMES[..2], op),
+        _ => dialect::matches_ignoring_case(backend, &NAMES, op),
     }
 }
 

@@ -312,6 +312,12 @@ both_backends! {
         assert_eq!(by_bob.json["meta"]["total"], 1);
         assert_eq!(app.list_businesses(&key, &format!("filter[identityOwner]=nin:{alice_id}")).await.json["meta"]["total"], 1);
         assert_eq!(listed("filter[name]=like:globex").await, vec![ids[1].clone()]);
+        // A name, `in:` and `nin:` ignore case too, as for persons; `%` and `_` are literal.
+        assert_eq!(listed("filter[name]=globex%20llc").await, vec![ids[1].clone()]);
+        assert_eq!(listed("filter[name]=in:INITECH%20CORP,globex%20llc&sort=createdAt").await, ids[1..].to_vec());
+        assert_eq!(listed("filter[name]=nin:globex%20llc&sort=createdAt").await, vec![ids[0].clone(), ids[2].clone()]);
+        assert_eq!(listed("filter[name]=globex%25").await, Vec::<String>::new());
+        assert_eq!(listed("filter[name]=globex").await, Vec::<String>::new());
         assert_eq!(listed("filter[type]=company&page[size]=2&page[number]=2&sort=createdAt").await, vec![ids[2].clone()]);
         assert_eq!(listed("filter[type]=person").await, Vec::<String>::new());
         // The person list knows its own type.

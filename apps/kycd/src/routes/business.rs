@@ -124,7 +124,7 @@ pub async fn create_business(
     params(
         ("filter[id]" = Option<String>, Query, description = "value, in:a,b or nin:a,b"),
         ("filter[email]" = Option<String>, Query, description = "value, like:x, in:a,b or nin:a,b"),
-        ("filter[name]" = Option<String>, Query, description = "legal name: value, like:x, in:a,b or nin:a,b"),
+        ("filter[name]" = Option<String>, Query, description = "legal name, ignoring case: value, like:x, in:a,b or nin:a,b"),
         ("filter[containerId]" = Option<String>, Query, description = "value, in:a,b or nin:a,b"),
         ("filter[identityOwner]" = Option<String>, Query, description = "the owner's id: value, in:a,b or nin:a,b"),
         ("filter[type]" = Option<String>, Query, description = "company (every company) or person (none)"),
