@@ -36,7 +36,7 @@ pub(crate) fn like_ignoring_case<QS: 'static>(
 
 /// Some of `columns` matches some of `patterns` ([`like_ignoring_case`]); false with no
 /// pattern.
-pub(crate) fn any_like_ignoring_case<QS: 'static>(
+fn any_like_ignoring_case<QS: 'static>(
     backend: Backend,
     columns: &[&'static str],
     patterns: &[String],
