@@ -130,7 +130,7 @@ pub async fn create_business(
         ("filter[type]" = Option<String>, Query, description = "company (every company) or person (none)"),
         ("sort" = Option<String>, Query, description = "createdAt, -createdAt (default), updatedAt, -updatedAt"),
         ("page[size]" = Option<u32>, Query, minimum = 1, maximum = 100, description = "1-100, default 30"),
-        ("page[number]" = Option<u32>, Query, minimum = 1, description = "from 1"),
+        ("page[number]" = Option<u64>, Query, minimum = 1, maximum = 4294967295_f64, description = "from 1"),
         ("all" = Option<bool>, Query, description = "every match, capped"),
     ),
     responses(

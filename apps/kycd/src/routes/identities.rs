@@ -224,7 +224,7 @@ pub async fn delete_person(
         ("filter[type]" = Option<String>, Query, description = "person (every identity here) or company (none)"),
         ("sort" = Option<String>, Query, description = "createdAt, -createdAt, updatedAt or -updatedAt"),
         ("page[size]" = Option<u32>, Query, minimum = 1, maximum = 100, description = "1-100, default 30"),
-        ("page[number]" = Option<u32>, Query, minimum = 1, description = "from 1"),
+        ("page[number]" = Option<u64>, Query, minimum = 1, maximum = 4294967295_f64, description = "from 1"),
         ("all" = Option<bool>, Query, description = "every match, capped"),
     ),
     responses((status = 200, body = PageBody<PersonalIdentityDto>, description = "A page of identities with the total count"), (status = 400, body = crate::dto::ErrorBody, description = "validation_failed: an unknown filter, operator or value")),
@@ -324,7 +324,7 @@ pub async fn get_eligibility(
     params(
         ("id" = String, Path),
         ("page[size]" = Option<u32>, Query, minimum = 1, maximum = 100, description = "1-100; without paging parameters, every event (capped)"),
-        ("page[number]" = Option<u32>, Query, minimum = 1, description = "from 1"),
+        ("page[number]" = Option<u64>, Query, minimum = 1, maximum = 4294967295_f64, description = "from 1"),
         ("all" = Option<bool>, Query, description = "every event, capped"),
     ),
     responses((status = 200, body = PageBody<AuditEventDto>, description = "Audit events, oldest first, with the total count"), (status = 400, body = crate::dto::ErrorBody, description = "validation_failed: a bad page parameter"), (status = 404, body = crate::dto::ErrorBody, description = "identity_not_found")),

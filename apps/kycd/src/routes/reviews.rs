@@ -618,7 +618,7 @@ fn load_view(
         ("status" = Option<String>, Query, description = "pending (default), approved, rejected, informationRequested or all"),
         ("tenant" = Option<String>, Query, description = "one tenant's items (a tenant id)"),
         ("page[size]" = Option<u32>, Query, minimum = 1, maximum = 100, description = "1-100, default 30"),
-        ("page[number]" = Option<u32>, Query, minimum = 1, description = "from 1"),
+        ("page[number]" = Option<u64>, Query, minimum = 1, maximum = 4294967295_f64, description = "from 1"),
     ),
     responses(
         (status = 200, body = PageBody<ReviewDto>),

@@ -378,7 +378,7 @@ pub async fn get_config(state: State, caller: Reader) -> Result<HttpResponse, Ap
 #[utoipa::path(get, path = "/api/trust/v1/webhook-deliveries", tag = "webhooks",
     params(
         ("page[size]" = Option<u32>, Query, minimum = 1, maximum = 100, description = "1-100, default 30"),
-        ("page[number]" = Option<u32>, Query, minimum = 1, description = "from 1"),
+        ("page[number]" = Option<u64>, Query, minimum = 1, maximum = 4294967295_f64, description = "from 1"),
     ),
     responses((status = 200, body = PageBody<WebhookDeliveryDto>), (status = 400, body = crate::dto::ErrorBody, description = "validation_failed: a bad page parameter")),
     security(("bearer" = [])))]
