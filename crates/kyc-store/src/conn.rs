@@ -557,7 +557,7 @@ mod tests {
             v
         };
         let sqlite = names("migrations/sqlite");
-        assert_eq!(sqlite.len(), 12);
+        assert_eq!(sqlite.len(), 13);
         assert_eq!(sqlite, names("migrations/postgres"));
         for m in &sqlite {
             for backend in ["sqlite", "postgres"] {

@@ -62,13 +62,14 @@ pub fn erase_personal_identity(
         .filter(d::identity_id.eq(&pid))
         .select(d::id)
         .load(conn)?;
+    let review_ids: Vec<String> = r::review_items
+        .filter(r::tenant_id.eq(&t))
+        .filter(r::identity_id.eq(&pid))
+        .select(r::id)
+        .load(conn)?;
     let mut report = ErasureReport {
-        review_items: diesel::delete(
-            r::review_items
-                .filter(r::tenant_id.eq(&t))
-                .filter(r::identity_id.eq(&pid)),
-        )
-        .execute(conn)?,
+        review_items: diesel::delete(r::review_items.filter(r::id.eq_any(&review_ids)))
+            .execute(conn)?,
         ..ErasureReport::default()
     };
     report.images = diesel::delete(img::document_images.filter(img::document_id.eq_any(&doc_ids)))
@@ -80,12 +81,17 @@ pub fn erase_personal_identity(
             .filter(c::identity_id.eq(&pid)),
     )
     .execute(conn)?;
-    report.idempotency_records = diesel::delete(
-        i::idempotency_records
-            .filter(i::tenant_id.eq(&t))
-            .filter(i::resource_id.eq(&pid)),
-    )
-    .execute(conn)?;
+    // The replayable answers that describe the identity: those of requests about it, and of
+    // requests about its documents and review items (a review decision's answer holds the
+    // identity's data), whichever tenant made them (operators decide from their own tenant).
+    // The ids are random: only records about this identity name them.
+    let described: Vec<&String> = std::iter::once(&pid)
+        .chain(&doc_ids)
+        .chain(&review_ids)
+        .collect();
+    report.idempotency_records =
+        diesel::delete(i::idempotency_records.filter(i::resource_id.eq_any(described)))
+            .execute(conn)?;
     let now = ts::now_ms();
     diesel::update(
         p::personal_identities

@@ -249,6 +249,37 @@ both_backends! {
 
     /// A rejected document records the reviewer's reason and counts toward the upload
     /// lockout; a resubmit asks for another photo.
+    /// A decision's replayable answer holds the identity's data: erasing the identity deletes
+    /// it, so a retry with the same `Idempotency-Key` runs again (and finds nothing) instead of
+    /// returning the erased person.
+    async fn erasure_deletes_a_decision_answer_kept_for_retries(app) {
+        let (key, operator, _) = keys(&app);
+        let mut body = full_person_body(&unique_email(), &valid_ssn());
+        body["lastName"] = json!("Manual");
+        let person = app.new_person(&key, &body).await;
+        let id = person["id"].as_str().unwrap().to_owned();
+        let upload = app
+            .upload_document_json(&key, &id, &json!({ "documentType": "passport", "front": data_url(document_png()) }))
+            .await;
+        assert_eq!(upload.json["status"], "manualReviewNeeded", "{}", upload.text);
+        let review = item_for(&app, &operator, "kind=document", &id).await["id"].as_str().unwrap().to_owned();
+        let decide_once = || {
+            app.call(Method::POST, &format!("{BASE}/reviews/{review}/decision"))
+                .key(&operator)
+                .header("idempotency-key", "decide-before-erasure")
+                .json(&json!({ "decision": "approve", "reasonCode": "documents_verified" }))
+                .send()
+        };
+        let decided = decide_once().await;
+        decided.assert_status(200);
+        assert!(decided.text.contains(body["email"].as_str().unwrap()), "the answer describes the person");
+        assert_eq!(decide_once().await.text, decided.text, "a retry replays the answer");
+        app.delete_person(&key, &id).await.assert_status(204);
+        let after = decide_once().await;
+        after.assert_error(404, "review_not_found");
+        assert!(!after.text.contains(body["email"].as_str().unwrap()));
+    }
+
     async fn document_review_rejected_or_resubmitted(app) {
         let (key, operator, _) = keys(&app);
         let mut body = full_person_body(&unique_email(), &valid_ssn());

@@ -327,7 +327,7 @@ pub async fn get_eligibility(
         ("page[number]" = Option<u64>, Query, minimum = 1, maximum = 4294967295_f64, description = "from 1"),
         ("all" = Option<bool>, Query, description = "every event, capped"),
     ),
-    responses((status = 200, body = PageBody<AuditEventDto>, description = "Audit events, oldest first, with the total count"), (status = 400, body = crate::dto::ErrorBody, description = "validation_failed: a bad page parameter"), (status = 404, body = crate::dto::ErrorBody, description = "identity_not_found")),
+    responses((status = 200, body = PageBody<AuditEventDto>, description = "Audit events, oldest first, with the total count"), (status = 400, body = crate::dto::ErrorBody, description = "validation_failed: a bad page parameter"), (status = 404, body = crate::dto::ErrorBody, description = "identity_not_found: no such identity of this tenant (an erased identity keeps its trail, which ends with the identity_erased tombstone)")),
     security(("bearer" = [])))]
 #[get("/personal-identities/{id}/events")]
 pub async fn get_events(

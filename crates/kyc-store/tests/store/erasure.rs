@@ -83,10 +83,17 @@ both_backends! {
                 date_of_birth: kyc_model::FieldOutcome::Passed,
             },
         })).unwrap();
-        db.write(|c| reviews::insert(c, &NewReviewItem { tenant_id: t, kind: ReviewKind::Document, identity_id: v.id, document_id: Some(doc.id), reason: None })).unwrap();
+        let review = db.write(|c| reviews::insert(c, &NewReviewItem { tenant_id: t, kind: ReviewKind::Document, identity_id: v.id, document_id: Some(doc.id), reason: None })).unwrap();
         let body = format!(r#"{{"firstName":"{FIRST}","email":"{EMAIL}"}}"#);
-        assert_eq!(db.write(|c| idempotency::begin(c, k, t, "create-zeb", b"h", kyc_store::now())).unwrap(), Begin::Started);
-        db.write(|c| idempotency::complete(c, k, t, "create-zeb", &StoredResponse { status: 201, headers: vec![], body: body.clone().into_bytes() }, Some(&v.id.to_string()))).unwrap();
+        // Replayable answers about the identity, its document and its review item (a decision's
+        // answer holds the identity's data), and one about another identity, which stays.
+        // The decision was made from an operator tenant: its record is that tenant's.
+        let other = identity(db, t, person(300));
+        let ops = tenant(db, "compliance");
+        for (by, key, resource) in [(t, "create-zeb", v.id.to_string()), (t, "upload-zeb", doc.id.to_string()), (ops, "decide-zeb", review.id.to_string()), (t, "create-other", other.id.to_string())] {
+            assert_eq!(db.write(|c| idempotency::begin(c, k, by, key, b"h", kyc_store::now())).unwrap(), Begin::Started);
+            db.write(|c| idempotency::complete(c, k, by, key, &StoredResponse { status: 201, headers: vec![], body: body.clone().into_bytes() }, Some(&resource))).unwrap();
+        }
         let mut upd = audit::NewAuditEvent::for_identity(t, v.id, Actor::ApiKey(reviewer), AuditAction::IdentityUpdated);
         upd.fields = vec!["lastName".into()];
         db.write(|c| audit::append(c, &upd)).unwrap();
@@ -100,18 +107,21 @@ both_backends! {
         }
 
         let report = db.db.erase_personal_identity(t, v.id, Actor::ApiKey(reviewer), None).unwrap();
-        assert_eq!(report, ErasureReport { documents: 1, images: 2, kyc_checks: 1, review_items: 1, idempotency_records: 1 });
+        assert_eq!(report, ErasureReport { documents: 1, images: 2, kyc_checks: 1, review_items: 1, idempotency_records: 3 });
 
         assert!(db.run(|c| personal::find(c, k, t, v.id)).unwrap_err().is_not_found());
         assert!(!db.run(|c| personal::exists(c, t, v.id)).unwrap());
         assert!(db.write(|c| personal::find_locked(c, k, t, v.id)).unwrap_err().is_not_found());
-        assert_eq!(db.run(|c| personal::list(c, k, t, &ListQuery::default())).unwrap().total, 60);
+        assert_eq!(db.run(|c| personal::list(c, k, t, &ListQuery::default())).unwrap().total, 61, "60 others and the one whose answer stays");
         assert!(db.run(|c| documents::find(c, t, doc.id)).unwrap_err().is_not_found());
         assert!(db.run(|c| documents::image(c, k, t, doc.id, ImageSide::Front)).unwrap_err().is_not_found());
         assert!(db.run(|c| checks::list_for_identity(c, t, v.id)).unwrap().is_empty());
         assert!(db.run(|c| reviews::pending_for_identity(c, t, v.id)).unwrap().is_empty());
         assert!(db.run(|c| reviews::list(c, TenantScope::Tenant(t), Default::default(), PageRequest::default())).unwrap().items.is_empty());
-        assert_eq!(db.write(|c| idempotency::begin(c, k, t, "create-zeb", b"h", kyc_store::now())).unwrap(), Begin::Started);
+        for (by, key) in [(t, "create-zeb"), (t, "upload-zeb"), (ops, "decide-zeb")] {
+            assert_eq!(db.write(|c| idempotency::begin(c, k, by, key, b"h", kyc_store::now())).unwrap(), Begin::Started, "{key}");
+        }
+        assert_ne!(db.write(|c| idempotency::begin(c, k, t, "create-other", b"h", kyc_store::now())).unwrap(), Begin::Started);
         let trail = db.run(|c| audit::list_for_identity(c, t, v.id, PageRequest::default())).unwrap().items;
         let last = trail.last().unwrap();
         assert_eq!((last.action, last.actor), (AuditAction::IdentityErased, Actor::ApiKey(reviewer)));

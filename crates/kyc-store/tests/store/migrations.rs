@@ -204,7 +204,7 @@ fn pg_schema(conn: &mut PgConnection) -> Schema {
 
 fn up_down_up(url: &str, snapshot: impl Fn() -> Schema) -> Schema {
     let applied = run_migrations(url).unwrap();
-    assert_eq!(applied.len(), 12, "{applied:?}");
+    assert_eq!(applied.len(), 13, "{applied:?}");
     assert!(
         run_migrations(url).unwrap().is_empty(),
         "second run applies nothing"
