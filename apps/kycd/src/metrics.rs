@@ -65,10 +65,18 @@ impl Default for Metrics {
 }
 
 impl Metrics {
-    /// Records one served request.
+    /// Records one served request. A method outside HTTP's standard ones is labelled `other`:
+    /// the label is the client's text, and every new value would be a new series.
     pub fn observe_request(&self, method: &str, route: &str, status: u16, seconds: f64) {
+        const KNOWN: [&str; 9] = [
+            "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT",
+        ];
         let labels = HttpLabels {
-            method: method.to_owned(),
+            method: KNOWN
+                .into_iter()
+                .find(|known| *known == method)
+                .unwrap_or("other")
+                .to_owned(),
             route: route.to_owned(),
             status,
         };
@@ -110,5 +118,19 @@ mod tests {
         let text = m.render();
         assert!(text.contains("kycd_http_requests_total{method=\"GET\",route=\"/api/trust/v1/personal-identities/{id}\",status=\"200\"} 1"), "{text}");
         assert!(text.contains("kycd_documents_checked_total{verdict=\"resubmit\"} 1"));
+        // Invented methods share one series, whatever the client sent.
+        m.observe_request("JOHNDOE123", "/health/live", 405, 0.001);
+        m.observe_request("get", "/health/live", 405, 0.001);
+        let text = m.render();
+        assert!(
+            !text.contains("JOHNDOE123") && !text.contains("method=\"get\""),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "kycd_http_requests_total{method=\"other\",route=\"/health/live\",status=\"405\"} 2"
+            ),
+            "{text}"
+        );
     }
 }
