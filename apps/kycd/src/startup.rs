@@ -192,6 +192,15 @@ impl Application {
     /// Opens the store, loads the policy, binds the listener and wires the routes.
     pub fn build(global: &GlobalArgs, serve: &ServeArgs) -> Result<Self, StartError> {
         let (db, master) = open_store(global, DbOptions::default())?;
+        db.check_keys().map_err(|e| match e {
+            kyc_store::StoreError::Crypto { .. } => StartError::Config(
+                "the encryption key does not open the data already in this database: set \
+                 KYCD_ENCRYPTION_KEY (and, after a rotation, KYCD_OLD_ENCRYPTION_KEYS) to the \
+                 keys it was written with"
+                    .into(),
+            ),
+            other => other.into(),
+        })?;
         let policy = match &serve.policy {
             Some(path) => Policy::from_toml(&std::fs::read_to_string(path)?)?,
             None => Policy::default_policy(),
@@ -366,6 +375,60 @@ mod tests {
             assert_eq!(printed.iter().flatten().count(), 1, "{printed:?}");
             assert_eq!(dbs[0].run(kyc_store::tenants::list).unwrap().len(), 1);
         }
+    }
+
+    /// A server started on a database with another encryption key than the one its data was
+    /// written with refuses to start, saying so, instead of answering every read with 500.
+    #[actix_web::test]
+    async fn the_wrong_encryption_key_refuses_to_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let global = |key: &str| GlobalArgs {
+            data_dir: dir.path().join("data"),
+            database_url: None,
+            mode: Mode::Sandbox,
+            encryption_key: Some(key.to_owned()),
+            old_encryption_keys: None,
+            log_format: crate::cli::LogFormat::Pretty,
+        };
+        let serve = ServeArgs {
+            bind: "127.0.0.1:0".parse().unwrap(),
+            ..ServeArgs::default()
+        };
+        let written_with = "k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+        let app = Application::build(&global(written_with), &serve).unwrap();
+        let db = app.state().db.clone();
+        let data = kyc_rules::parse_personal_create(&serde_json::json!({
+            "firstName": "John", "lastName": "Doe", "email": "john@example.com",
+            "phone": "+12025550165", "dateOfBirth": "1995-04-25",
+        }))
+        .unwrap();
+        db.write(|c| {
+            let tenant = tenants::list(c)?[0].id;
+            let container = kyc_store::containers::create(c, tenant)?;
+            kyc_store::personal::insert(
+                c,
+                db.keys(),
+                &kyc_store::personal::NewPersonalIdentity {
+                    id: kyc_model::PersonalIdentityId::random(),
+                    tenant_id: tenant,
+                    container_id: container.id,
+                    data,
+                    kyc: kyc_model::KycState::default(),
+                },
+            )
+        })
+        .unwrap();
+        drop((app, db));
+        let other = "k1:ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=";
+        match Application::build(&global(other), &serve) {
+            Err(StartError::Config(message)) => {
+                assert!(message.contains("encryption key"), "{message}")
+            }
+            Err(e) => panic!("{e}"),
+            Ok(_) => panic!("started with the wrong key"),
+        }
+        // The right key still starts.
+        Application::build(&global(written_with), &serve).unwrap();
     }
 
     #[cfg(unix)]

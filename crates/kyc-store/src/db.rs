@@ -212,6 +212,51 @@ impl Db {
         self.writer.as_ref().map(|w| w.stats())
     }
 
+    /// Opens a sealed value of the database, if it holds one (a live person's date of birth or
+    /// SSN, a company's tax id), with the keyring: [`StoreError::Crypto`] when the configured
+    /// keys are not those the data was written with. A server started with the wrong key would
+    /// otherwise answer every read of an existing identity with an internal error.
+    pub fn check_keys(&self) -> Result<(), StoreError> {
+        use diesel::prelude::*;
+
+        use crate::{
+            schema::{business_identities::dsl as b, personal_identities::dsl as p},
+            util::parse_id,
+        };
+        let fatal = |result: Result<(), StoreError>| match result {
+            Err(e @ StoreError::Crypto { .. }) => Err(e),
+            // Gone meanwhile, say: nothing learnt about the keys.
+            _ => Ok(()),
+        };
+        self.run(|conn| {
+            let people: Vec<(String, String)> = p::personal_identities
+                .filter(p::erased_at.is_null())
+                .filter(p::dob_ct.is_not_null().or(p::ssn_ct.is_not_null()))
+                .select((p::tenant_id, p::id))
+                .limit(1)
+                .load(conn)?;
+            for (tenant, id) in people {
+                let (tenant, id) = (
+                    parse_id(&tenant, "personal_identities", "tenant_id")?,
+                    parse_id(&id, "personal_identities", "id")?,
+                );
+                fatal(crate::personal::find(conn, &self.keys, tenant, id).map(drop))?;
+            }
+            let companies: Vec<(String, String)> = b::business_identities
+                .select((b::tenant_id, b::id))
+                .limit(1)
+                .load(conn)?;
+            for (tenant, id) in companies {
+                let (tenant, id) = (
+                    parse_id(&tenant, "business_identities", "tenant_id")?,
+                    parse_id(&id, "business_identities", "id")?,
+                );
+                fatal(crate::business::find(conn, &self.keys, tenant, id).map(drop))?;
+            }
+            Ok(())
+        })
+    }
+
     /// Checks that a connection can be had and answers (readiness probe).
     pub fn ping(&self) -> Result<(), StoreError> {
         use diesel::r2d2::R2D2Connection;

@@ -110,3 +110,45 @@ both_backends! {
         assert_eq!(db.run(|c| personal::find(c, &only_new, t, old.id)).unwrap(), old);
     }
 }
+
+/// `Db::check_keys` (the server's start) opens a sealed value of the database with the
+/// configured keys: a new database passes with any key; one written with `keys()` passes with
+/// them, or with them kept as the previous key of a rotation, and fails with another key under
+/// the same id or without the key it was written with.
+#[test]
+fn check_keys_tells_a_wrong_key_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = format!("sqlite://{}/kycd.db", dir.path().display());
+    let pg = scratch_postgres();
+    for url in std::iter::once(sqlite.as_str()).chain(pg.as_ref().map(|pg| pg.url())) {
+        let open = |keys| kyc_store::Db::open_with(url, keys, options()).unwrap();
+        let wrong = || Keyring::from_master_key("k1", &[9; 32]).unwrap();
+        open(wrong()).check_keys().unwrap();
+        {
+            let db = open(keys());
+            let keys = db.keys().clone();
+            db.write(|c| {
+                let tenant = kyc_store::tenants::create(c, "acme")?.id;
+                let container = kyc_store::containers::create(c, tenant)?;
+                personal::insert(
+                    c,
+                    &keys,
+                    &personal::NewPersonalIdentity {
+                        id: PersonalIdentityId::random(),
+                        tenant_id: tenant,
+                        container_id: container.id,
+                        data: person(1),
+                        kyc: kyc(),
+                    },
+                )
+            })
+            .unwrap();
+        }
+        open(keys()).check_keys().unwrap();
+        open(rotated()).check_keys().unwrap();
+        for keys in [wrong(), only_new()] {
+            let err = open(keys).check_keys().unwrap_err();
+            assert!(matches!(err, StoreError::Crypto { .. }), "{url}: {err:?}");
+        }
+    }
+}
