@@ -36,6 +36,20 @@ pub enum StartError {
     Policy(#[from] kyc_tiers::TierError),
     #[error("I/O: {0}")]
     Io(#[from] std::io::Error),
+    /// A file or directory of the configuration (data directory, key file, policy) failed.
+    #[error("{}: {source}", path.display())]
+    File {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// Maps an I/O error on `path` to [`StartError::File`], which names the path.
+fn at(path: &Path) -> impl FnOnce(std::io::Error) -> StartError + '_ {
+    move |source| StartError::File {
+        path: path.to_owned(),
+        source,
+    }
 }
 
 /// The default database URL for a data directory.
@@ -90,9 +104,10 @@ fn master_key(global: &GlobalArgs) -> Result<(String, [u8; 32]), StartError> {
     if let Ok(text) = std::fs::read_to_string(&path) {
         return decode_key(&text);
     }
-    create_data_dir(&global.data_dir)?;
+    create_data_dir(&global.data_dir).map_err(at(&global.data_dir))?;
     let key = Keyring::generate_master_key();
-    write_private(&path, format!("dev:{}\n", STANDARD.encode(key)).as_bytes())?;
+    write_private(&path, format!("dev:{}\n", STANDARD.encode(key)).as_bytes())
+        .map_err(at(&path))?;
     tracing::warn!(path = %path.display(), "generated a development encryption key; set KYCD_ENCRYPTION_KEY in production");
     Ok(("dev".to_owned(), key))
 }
@@ -151,7 +166,7 @@ pub fn open_store(global: &GlobalArgs, options: DbOptions) -> Result<(Db, [u8; 3
     }
     let url = database_url(global);
     if url.starts_with("sqlite://") {
-        create_data_dir(&global.data_dir)?;
+        create_data_dir(&global.data_dir).map_err(at(&global.data_dir))?;
     }
     Ok((Db::open_with(&url, keys, options)?, master))
 }
@@ -202,7 +217,7 @@ impl Application {
             other => other.into(),
         })?;
         let policy = match &serve.policy {
-            Some(path) => Policy::from_toml(&std::fs::read_to_string(path)?)?,
+            Some(path) => Policy::from_toml(&std::fs::read_to_string(path).map_err(at(path))?)?,
             None => Policy::default_policy(),
         };
         let verifier: Arc<dyn Verifier> = match global.mode {
@@ -429,6 +444,43 @@ mod tests {
         }
         // The right key still starts.
         Application::build(&global(written_with), &serve).unwrap();
+    }
+
+    /// A data directory or policy file that cannot be used is named in the error.
+    #[actix_web::test]
+    async fn file_errors_name_the_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let not_a_dir = dir.path().join("plain-file");
+        std::fs::write(&not_a_dir, b"x").unwrap();
+        let global = GlobalArgs {
+            data_dir: not_a_dir.join("data"),
+            database_url: None,
+            mode: Mode::Sandbox,
+            encryption_key: None,
+            old_encryption_keys: None,
+            log_format: crate::cli::LogFormat::Pretty,
+        };
+        let serve = ServeArgs {
+            bind: "127.0.0.1:0".parse().unwrap(),
+            ..ServeArgs::default()
+        };
+        let message = |result: Result<Application, StartError>| match result {
+            Ok(_) => panic!("started"),
+            Err(e) => e.to_string(),
+        };
+        let text = message(Application::build(&global, &serve));
+        assert!(text.contains(&not_a_dir.display().to_string()), "{text}");
+        let global = GlobalArgs {
+            data_dir: dir.path().join("data"),
+            ..global
+        };
+        let missing = dir.path().join("no-policy.toml");
+        let serve = ServeArgs {
+            policy: Some(missing.clone()),
+            ..serve
+        };
+        let text = message(Application::build(&global, &serve));
+        assert!(text.contains(&missing.display().to_string()), "{text}");
     }
 
     #[cfg(unix)]
